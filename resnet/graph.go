@@ -1,0 +1,273 @@
+package resnet
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// GraphOptions sizes a graph. The zero value builds a graph for one
+// 224x224 image without probes.
+type GraphOptions struct {
+	// Batch is the number of images one run computes; 0 means 1.
+	Batch int
+	// Height and Width are the input size; 0 means 224.
+	Height, Width int
+	// Probes names 4-D layers (see Arch.LayerNames: everything before
+	// avgpool) at which a zero-valued input node is added to the
+	// activation. Its value changes nothing;
+	// its gradient is the gradient with respect to that activation, which
+	// is how Grad-CAM differentiates at any layer with Gorgonia's Grad,
+	// which differentiates only with respect to input nodes.
+	Probes []string
+}
+
+// withDefaults fills zero fields.
+func (o GraphOptions) withDefaults() GraphOptions {
+	if o.Batch == 0 {
+		o.Batch = 1
+	}
+	if o.Height == 0 {
+		o.Height = 224
+	}
+	if o.Width == 0 {
+		o.Width = 224
+	}
+	return o
+}
+
+// Graph is the network as one Gorgonia expression graph for a fixed batch
+// size and input size. Its weight nodes share the Model's read-only
+// parameters. A Graph is not safe for concurrent use: its nodes hold the
+// values of the last run. Build one per goroutine with Model.NewGraph, or
+// let the Model's methods take them from its pool.
+type Graph struct {
+	g      *G.ExprGraph
+	input  *G.Node
+	in     []float32 // backing data of input's value
+	logits *G.Node
+	nodes  map[string]*G.Node
+	probes map[string]*G.Node
+	names  []string
+	opts   GraphOptions
+}
+
+// ExprGraph returns the underlying Gorgonia graph, e.g. to add a cost and
+// call gorgonia.Grad, or to render it with ToDot.
+func (g *Graph) ExprGraph() *G.ExprGraph { return g.g }
+
+// Input returns the input node, Batch×3×Height×Width.
+func (g *Graph) Input() *G.Node { return g.input }
+
+// Logits returns the classifier's output node, Batch×classes (also
+// Node("fc")).
+func (g *Graph) Logits() *G.Node { return g.logits }
+
+// Options returns the options the graph was built with, defaults filled.
+func (g *Graph) Options() GraphOptions { return g.opts }
+
+// LayerNames lists the graph's named activations in execution order.
+func (g *Graph) LayerNames() []string { return slices.Clone(g.names) }
+
+// Node returns the activation named as in torchvision, e.g. "layer4" or
+// "layer3.5.bn2". After a run its Value holds that activation.
+func (g *Graph) Node(name string) (*G.Node, error) {
+	if n, ok := g.nodes[name]; ok {
+		return n, nil
+	}
+	return nil, fmt.Errorf("resnet: no layer %q; valid names: %v", name, g.names)
+}
+
+// Probe returns the zero-valued input node added at the named layer (see
+// GraphOptions.Probes).
+func (g *Graph) Probe(name string) (*G.Node, error) {
+	if n, ok := g.probes[name]; ok {
+		return n, nil
+	}
+	return nil, fmt.Errorf("resnet: the graph has no probe at %q (probes: %v)", name, slices.Sorted(maps.Keys(g.probes)))
+}
+
+// SetInput copies x, Batch×3×Height×Width values in NCHW order, into the
+// input node's value.
+func (g *Graph) SetInput(x []float32) error {
+	if len(x) != len(g.in) {
+		o := g.opts
+		return fmt.Errorf("resnet: input has %d values, the graph takes %d×3×%d×%d = %d", len(x), o.Batch, o.Height, o.Width, len(g.in))
+	}
+	copy(g.in, x)
+	return nil
+}
+
+// Value returns a copy of a named activation's value after a run, with its
+// shape.
+func (g *Graph) Value(name string) ([]int, []float32, error) {
+	n, err := g.Node(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return valueOf(n)
+}
+
+// valueOf copies a node's float32 value.
+func valueOf(n *G.Node) ([]int, []float32, error) {
+	t, ok := n.Value().(*tensor.Dense)
+	if !ok || t.Dtype() != tensor.Float32 {
+		return nil, nil, fmt.Errorf("resnet: %s has no float32 value (was the graph run?)", n.Name())
+	}
+	if t.RequiresIterator() {
+		t = t.Materialize().(*tensor.Dense)
+	}
+	return slices.Clone([]int(t.Shape())), slices.Clone(t.Data().([]float32)), nil
+}
+
+// NewGraph builds the network as a Gorgonia graph. Graphs are cheap next
+// to a run but not free; the Model keeps a pool of them for its own
+// methods.
+func (m *Model) NewGraph(opts GraphOptions) (*Graph, error) {
+	opts = opts.withDefaults()
+	if opts.Batch < 1 || opts.Height < 32 || opts.Width < 32 {
+		return nil, fmt.Errorf("resnet: graph needs batch ≥ 1 and an input of at least 32x32, got batch %d, %dx%d", opts.Batch, opts.Height, opts.Width)
+	}
+	probes, err := m.layout.canonicalProbes(opts.Probes)
+	if err != nil {
+		return nil, err
+	}
+	opts.Probes = probes
+	b := &builder{
+		p:     &m.params,
+		graph: &Graph{g: G.NewGraph(), nodes: map[string]*G.Node{}, probes: map[string]*G.Node{}, opts: opts},
+	}
+	b.build(m.layout)
+	if b.err != nil {
+		return nil, fmt.Errorf("resnet: building the graph: %w", b.err)
+	}
+	return b.graph, nil
+}
+
+// builder assembles a Graph; the first error stops it.
+type builder struct {
+	p     *params
+	graph *Graph
+	err   error
+}
+
+// build lays out torchvision's forward(): stem, four stages, pool, fc.
+func (b *builder) build(l layout) {
+	o := b.graph.opts
+	in := make([]float32, o.Batch*3*o.Height*o.Width)
+	b.graph.in = in
+	x := G.NewTensor(b.graph.g, tensor.Float32, 4, G.WithName("input"),
+		G.WithValue(tensor.New(tensor.WithShape(o.Batch, 3, o.Height, o.Width), tensor.WithBacking(in))))
+	b.graph.input = x
+	x = b.named(b.conv(x, "conv1", 2, 3), "conv1")
+	x = b.named(b.bn(x, "bn1"), "bn1")
+	x = b.named(b.relu(x, "relu"), "relu")
+	x = b.named(b.op(func() (*G.Node, error) { return maxPool(x) }), "maxpool")
+	for i, blk := range l.blocks {
+		x = b.basicBlock(x, blk)
+		if i+1 == len(l.blocks) || l.blocks[i+1].name[:6] != blk.name[:6] {
+			b.alias(blk.name[:6], blk.name) // the stage's output is its last block's
+		}
+	}
+	x = b.named(b.op(func() (*G.Node, error) { return globalAvgPool(x) }), "avgpool")
+	b.graph.logits = b.named(b.linear(x), "fc")
+}
+
+// basicBlock builds torchvision's BasicBlock: conv-bn-relu-conv-bn, plus
+// the (possibly downsampled) identity, then ReLU.
+func (b *builder) basicBlock(x *G.Node, blk block) *G.Node {
+	p := blk.name
+	y := b.named(b.conv(x, p+".conv1", blk.stride, 1), p+".conv1")
+	y = b.named(b.bn(y, p+".bn1"), p+".bn1")
+	y = b.named(b.relu(y, p+".relu"), p+".relu")
+	y = b.named(b.conv(y, p+".conv2", 1, 1), p+".conv2")
+	y = b.named(b.bn(y, p+".bn2"), p+".bn2")
+	identity := x
+	if blk.downsample {
+		d := b.conv(x, p+".downsample.0", blk.stride, 0)
+		identity = b.named(b.bn(d, p+".downsample.1"), p+".downsample")
+	}
+	return b.named(b.op(func() (*G.Node, error) { return addReLU(y, identity, p) }), p)
+}
+
+// op runs one construction step unless an earlier one failed.
+func (b *builder) op(f func() (*G.Node, error)) *G.Node {
+	if b.err != nil {
+		return nil
+	}
+	n, err := f()
+	if err != nil {
+		b.err = err
+	}
+	return n
+}
+
+// conv adds a convolution whose weight node is named <module>.weight.
+func (b *builder) conv(x *G.Node, module string, stride, pad int) *G.Node {
+	return b.op(func() (*G.Node, error) {
+		t := b.p.convs[module]
+		w := G.NewTensor(b.graph.g, tensor.Float32, 4, G.WithName(module+".weight"), G.WithValue(t))
+		return conv2d(x, w, stride, pad)
+	})
+}
+
+// bn adds a folded batch norm.
+func (b *builder) bn(x *G.Node, module string) *G.Node {
+	return b.op(func() (*G.Node, error) { return batchNorm(x, module, b.p.bns[module]) })
+}
+
+// relu adds a ReLU.
+func (b *builder) relu(x *G.Node, name string) *G.Node {
+	return b.op(func() (*G.Node, error) { return relu(x, name) })
+}
+
+// linear adds the classifier.
+func (b *builder) linear(x *G.Node) *G.Node {
+	return b.op(func() (*G.Node, error) {
+		w := G.NewMatrix(b.graph.g, tensor.Float32, G.WithName("fc.weight"), G.WithValue(b.p.fcW))
+		bias := G.NewMatrix(b.graph.g, tensor.Float32, G.WithName("fc.bias"), G.WithValue(b.p.fcB))
+		return linear(x, w, bias)
+	})
+}
+
+// named records n under name, inserting the gradient probe there when one
+// was asked for; what follows reads the probed node.
+func (b *builder) named(n *G.Node, name string) *G.Node {
+	if b.err != nil {
+		return nil
+	}
+	if slices.Contains(b.graph.opts.Probes, name) {
+		n = b.addProbe(n, name)
+		if b.err != nil {
+			return nil
+		}
+	}
+	G.WithName(name)(n)
+	b.graph.nodes[name] = n
+	b.graph.names = append(b.graph.names, name)
+	return n
+}
+
+// alias records an existing node under a second name (a stage's output is
+// its last block's), and the block's probe, if any, under it too.
+func (b *builder) alias(name, target string) {
+	if b.err != nil {
+		return
+	}
+	b.graph.nodes[name] = b.graph.nodes[target]
+	b.graph.names = append(b.graph.names, name)
+	if p, ok := b.graph.probes[target]; ok {
+		b.graph.probes[name] = p
+	}
+}
+
+// addProbe adds a zero-valued input of n's shape to n.
+func (b *builder) addProbe(n *G.Node, name string) *G.Node {
+	z := G.NewTensor(b.graph.g, tensor.Float32, n.Shape().Dims(), G.WithShape(n.Shape().Clone()...),
+		G.WithName(name+".probe"), G.WithInit(G.Zeroes()))
+	b.graph.probes[name] = z
+	return b.op(func() (*G.Node, error) { return probe(n, z, name) })
+}

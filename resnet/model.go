@@ -1,0 +1,339 @@
+package resnet
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+	"runtime"
+	"slices"
+
+	"github.com/xrayllm/xray/internal/pool"
+	"github.com/xrayllm/xray/preprocess"
+	"github.com/xrayllm/xray/weights"
+	G "gorgonia.org/gorgonia"
+)
+
+// DefaultClasses are the original app's class names, in the order of the
+// classifier's outputs.
+func DefaultClasses() []string { return []string{"NORMAL", "PNEUMONIA"} }
+
+// InputSize is the side of the square input the model takes, as the
+// original app's Resize((224, 224)).
+const InputSize = 224
+
+// inputLen is the number of values in one preprocessed image.
+const inputLen = 3 * InputSize * InputSize
+
+// Model is a loaded ResNet classifier. Its parameters are read-only once
+// loaded; each run takes a graph from a pool (one per batch size in use),
+// so a Model is safe for concurrent use by many goroutines, and at most
+// Concurrency runs proceed at once.
+type Model struct {
+	layout  layout
+	classes []string
+	params  params
+	set     settings
+	runners *pool.Pool[int, *runner]
+}
+
+// settings are what Options change.
+type settings struct {
+	arch        *Arch
+	classes     []string
+	maxBatch    int
+	concurrency int
+	pre         preprocess.Options
+}
+
+// Option configures Load and New.
+type Option func(*settings)
+
+// WithArch fixes the architecture instead of reading it from the
+// checkpoint's keys.
+func WithArch(a Arch) Option { return func(s *settings) { s.arch = &a } }
+
+// WithClasses names the classifier's outputs, in order. The default is
+// DefaultClasses; the checkpoint's fc.weight must have one row per name.
+func WithClasses(names ...string) Option {
+	return func(s *settings) { s.classes = slices.Clone(names) }
+}
+
+// WithMaxBatch sets how many images one graph run computes (default 8);
+// larger batches are split.
+func WithMaxBatch(n int) Option { return func(s *settings) { s.maxBatch = n } }
+
+// WithConcurrency sets how many runs may proceed at once (default
+// GOMAXPROCS). Each running graph holds its activations in memory.
+func WithConcurrency(n int) Option { return func(s *settings) { s.concurrency = n } }
+
+// WithPreprocess sets how Predict turns images into input (default: the
+// original app's pipeline, preprocess.Options{}).
+func WithPreprocess(o preprocess.Options) Option { return func(s *settings) { s.pre = o } }
+
+// Load reads a PyTorch checkpoint and builds the model.
+func Load(path string, opts ...Option) (*Model, error) {
+	sd, err := weights.Load(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	return New(sd, opts...)
+}
+
+// New builds a model from a state dict, checking that every key the
+// architecture needs is there with the right shape and nothing else is.
+func New(sd weights.StateDict, opts ...Option) (*Model, error) {
+	s := settings{classes: DefaultClasses(), maxBatch: 8, concurrency: runtime.GOMAXPROCS(0)}
+	for _, o := range opts {
+		o(&s)
+	}
+	if s.maxBatch < 1 || s.concurrency < 1 {
+		return nil, fmt.Errorf("resnet: max batch and concurrency must be at least 1, got %d and %d", s.maxBatch, s.concurrency)
+	}
+	if s.pre.Width != 0 && s.pre.Width != InputSize || s.pre.Height != 0 && s.pre.Height != InputSize {
+		return nil, fmt.Errorf("resnet: the model takes %dx%d input, preprocess options ask for %dx%d", InputSize, InputSize, s.pre.Width, s.pre.Height)
+	}
+	var arch Arch
+	if s.arch != nil {
+		arch = *s.arch
+	} else {
+		a, err := ArchFromKeys(sd.Names())
+		if err != nil {
+			return nil, err
+		}
+		arch = a
+	}
+	l := newLayout(arch, sd)
+	if err := l.checkHead(s.classes); err != nil {
+		return nil, err
+	}
+	if err := l.check(sd); err != nil {
+		return nil, err
+	}
+	m := &Model{layout: l, classes: s.classes, params: newParams(l, sd), set: s}
+	m.runners = pool.New(s.concurrency, s.concurrency, m.newRunner, (*runner).close)
+	return m, nil
+}
+
+// Arch returns the model's architecture.
+func (m *Model) Arch() Arch { return m.layout.arch }
+
+// Classes returns the class names, in the order of the logits.
+func (m *Model) Classes() []string { return slices.Clone(m.classes) }
+
+// LayerNames lists the named activations, as Graph.Node takes them.
+func (m *Model) LayerNames() []string { return m.layout.arch.LayerNames() }
+
+// Close releases the model's idle graphs. The model must not be used
+// afterwards.
+func (m *Model) Close() { m.runners.Close() }
+
+// Prediction is the classifier's answer for one image.
+type Prediction struct {
+	// Label is the class with the highest logit; Index is its position.
+	Label string `json:"label"`
+	Index int    `json:"index"`
+	// Probs are the softmax probabilities, in the order of Classes.
+	Probs []float64 `json:"probs"`
+	// Logits are the classifier's raw outputs.
+	Logits []float32 `json:"logits"`
+}
+
+// Predict preprocesses one image like the original app and classifies it.
+func (m *Model) Predict(ctx context.Context, img image.Image) (Prediction, error) {
+	ps, err := m.PredictBatch(ctx, []image.Image{img})
+	if err != nil {
+		return Prediction{}, err
+	}
+	return ps[0], nil
+}
+
+// PredictBatch classifies several images, batched into graph runs.
+func (m *Model) PredictBatch(ctx context.Context, imgs []image.Image) ([]Prediction, error) {
+	x := make([]float32, 0, len(imgs)*inputLen)
+	for i, img := range imgs {
+		in, err := preprocess.FromImage(img, &m.set.pre)
+		if err != nil {
+			return nil, fmt.Errorf("resnet: image %d: %w", i, err)
+		}
+		x = append(x, in.Tensor...)
+	}
+	return m.PredictTensor(ctx, x)
+}
+
+// PredictTensor classifies preprocessed input: n images of 3×224×224
+// values each, in NCHW order, as preprocess produces them.
+func (m *Model) PredictTensor(ctx context.Context, x []float32) ([]Prediction, error) {
+	logits, err := m.Forward(ctx, x)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Prediction, len(logits))
+	for i, l := range logits {
+		out[i] = m.prediction(l)
+	}
+	return out, nil
+}
+
+// prediction turns logits into a Prediction.
+func (m *Model) prediction(logits []float32) Prediction {
+	probs := Softmax(logits)
+	best := 0
+	for i, v := range logits {
+		if v > logits[best] {
+			best = i
+		}
+	}
+	return Prediction{Label: m.classes[best], Index: best, Probs: probs, Logits: logits}
+}
+
+// Softmax returns the softmax of logits, computed in float64.
+func Softmax(logits []float32) []float64 {
+	mx := math.Inf(-1)
+	for _, v := range logits {
+		mx = math.Max(mx, float64(v))
+	}
+	out := make([]float64, len(logits))
+	var sum float64
+	for i, v := range logits {
+		out[i] = math.Exp(float64(v) - mx)
+		sum += out[i]
+	}
+	for i := range out {
+		out[i] /= sum
+	}
+	return out
+}
+
+// Forward runs preprocessed input (n images of 3×224×224, NCHW) and
+// returns n rows of logits.
+func (m *Model) Forward(ctx context.Context, x []float32) ([][]float32, error) {
+	n, err := batchSize(x)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]float32
+	for start := 0; start < n; start += m.set.maxBatch {
+		k := min(m.set.maxBatch, n-start)
+		rows, err := m.forwardChunk(ctx, x[start*inputLen:(start+k)*inputLen], k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// batchSize checks that x holds whole images and returns how many.
+func batchSize(x []float32) (int, error) {
+	if len(x) == 0 || len(x)%inputLen != 0 {
+		return 0, fmt.Errorf("resnet: input has %d values, want a positive multiple of 3×%d×%d = %d", len(x), InputSize, InputSize, inputLen)
+	}
+	return len(x) / inputLen, nil
+}
+
+// forwardChunk runs one graph on k images.
+func (m *Model) forwardChunk(ctx context.Context, x []float32, k int) ([][]float32, error) {
+	var rows [][]float32
+	err := m.withRunner(ctx, k, x, func(r *runner) error {
+		_, logits, err := valueOf(r.graph.logits)
+		if err != nil {
+			return err
+		}
+		c := len(m.classes)
+		for i := 0; i < k; i++ {
+			rows = append(rows, logits[i*c:(i+1)*c])
+		}
+		return nil
+	})
+	return rows, err
+}
+
+// Activation is one named layer's output for a batch: its shape (N×C×H×W
+// for convolutional layers, N×features for avgpool and fc) and values.
+type Activation struct {
+	Shape []int
+	Data  []float32
+}
+
+// Activations runs preprocessed input and returns the named activations
+// (see LayerNames), e.g. to show students what each stage computes.
+func (m *Model) Activations(ctx context.Context, x []float32, names ...string) (map[string]Activation, error) {
+	for _, n := range names {
+		if !m.layout.arch.hasLayer(n) {
+			return nil, m.layout.arch.unknownLayer(n)
+		}
+	}
+	n, err := batchSize(x)
+	if err != nil {
+		return nil, err
+	}
+	if n > m.set.maxBatch {
+		return nil, fmt.Errorf("resnet: activations for %d images at once; the limit is the max batch, %d", n, m.set.maxBatch)
+	}
+	out := map[string]Activation{}
+	err = m.withRunner(ctx, n, x, func(r *runner) error {
+		for _, name := range names {
+			shape, data, err := r.graph.Value(name)
+			if err != nil {
+				return err
+			}
+			out[name] = Activation{Shape: shape, Data: data}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// withRunner takes a graph for batch size k, runs it on x and calls read
+// while the values are valid.
+func (m *Model) withRunner(ctx context.Context, k int, x []float32, read func(*runner) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("resnet: %w", err)
+	}
+	r, err := m.runners.Get(ctx, k)
+	if err != nil {
+		return fmt.Errorf("resnet: %w", err)
+	}
+	err = r.run(x)
+	if err == nil {
+		err = read(r)
+	}
+	m.runners.Put(k, r, err == nil)
+	return err
+}
+
+// runner is a graph with its compiled machine.
+type runner struct {
+	graph *Graph
+	vm    G.VM
+}
+
+// newRunner builds and compiles a forward graph for batch size k.
+func (m *Model) newRunner(k int) (*runner, error) {
+	g, err := m.NewGraph(GraphOptions{Batch: k})
+	if err != nil {
+		return nil, err
+	}
+	return &runner{graph: g, vm: G.NewTapeMachine(g.g)}, nil
+}
+
+// run sets the input and executes the graph once.
+func (r *runner) run(x []float32) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("resnet: graph run failed: %v", p)
+		}
+	}()
+	if err := r.graph.SetInput(x); err != nil {
+		return err
+	}
+	r.vm.Reset()
+	if err := r.vm.RunAll(); err != nil {
+		return fmt.Errorf("resnet: graph run: %w", err)
+	}
+	return nil
+}
+
+// close releases the machine.
+func (r *runner) close() { r.vm.Close() }
