@@ -49,7 +49,7 @@ type Notes struct {
 	// labels or the image edge rather than the lungs.
 	BorderAttention bool `json:"border_attention"`
 	// Empty is set when the map was all zero after ReLU; the other fields
-	// are then zero.
+	// are then zero, except Width, Height and BorderBand.
 	Empty bool `json:"empty"`
 	// Width and Height are the dimensions of the map the notes describe.
 	Width  int `json:"width"`

@@ -1,7 +1,6 @@
 package resnet
 
 import (
-
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )

@@ -9,10 +9,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/xrayllm/xray/internal/fixtures"
 	"github.com/xrayllm/xray/weights"
 )
 
-func loadFixture(t testing.TB, name string, opts ...Option) (*Model, fixtureModel) {
+func loadFixture(t testing.TB, name string, opts ...Option) (*Model, fixtures.Model) {
 	t.Helper()
 	f := readFixtures(t)[name]
 	m, err := Load(filepath.Join("testdata", f.Checkpoint), opts...)

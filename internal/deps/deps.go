@@ -8,8 +8,8 @@ import (
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp"
+	_ "gonum.org/v1/gonum/mat"
 	_ "google.golang.org/genai"
 	_ "gorgonia.org/gorgonia"
 	_ "gorgonia.org/tensor"
-	_ "gonum.org/v1/gonum/mat"
 )

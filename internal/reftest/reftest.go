@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/xrayllm/xray/internal/fixtures"
 )
 
 // EnvVar names the environment variable that points at the reference.
@@ -33,16 +35,6 @@ func Dir(t testing.TB) string {
 	return dir
 }
 
-// Stats are the summary statistics the reference records for an activation.
-type Stats struct {
-	Shape []int     `json:"shape"`
-	Mean  float64   `json:"mean"`
-	Std   float64   `json:"std"`
-	Min   float64   `json:"min"`
-	Max   float64   `json:"max"`
-	Head  []float64 `json:"head"`
-}
-
 // CAM is one method@layer entry of an image.
 type CAM struct {
 	Raw  [][]float64 `json:"raw"`
@@ -51,14 +43,14 @@ type CAM struct {
 
 // Image is one entry of expected.json's "images".
 type Image struct {
-	File       string           `json:"file"`
-	SourceMode string           `json:"source_mode"`
-	SourceSize []int            `json:"source_size"`
-	Logits     []float64        `json:"logits"`
-	Probs      []float64        `json:"probs"`
-	Pred       string           `json:"pred"`
-	Stages     map[string]Stats `json:"stages"`
-	CAMs       map[string]CAM   `json:"cams"`
+	File       string                    `json:"file"`
+	SourceMode string                    `json:"source_mode"`
+	SourceSize []int                     `json:"source_size"`
+	Logits     []float64                 `json:"logits"`
+	Probs      []float64                 `json:"probs"`
+	Pred       string                    `json:"pred"`
+	Stages     map[string]fixtures.Stats `json:"stages"`
+	CAMs       map[string]CAM            `json:"cams"`
 }
 
 // Expected is expected.json.
@@ -119,3 +111,7 @@ func ReadF32(path string, n int) ([]float32, error) {
 	}
 	return out, nil
 }
+
+// DirIfSet returns the reference directory named by XRAY_REFERENCE_DIR, or
+// "" when it is unset; for benchmarks, which use it when it is there.
+func DirIfSet() string { return os.Getenv(EnvVar) }

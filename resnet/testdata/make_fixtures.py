@@ -152,7 +152,7 @@ def make(name, blocks, stem, widths, seed):
         "logits": logits.tolist(),
         "stages": {k: stats(v) for k, v in first.items()},
         "batch_stages": {k: stats(v) for k, v in acts.items() if k in ("layer1", "layer4", "fc")},
-        "grads": gradients(m, x, ["layer4", "layer3", "layer2.1", "layer4.1.conv2"]),
+        "grads": gradients(m, x[:1], ["layer4", "layer3", "layer2.1", "layer4.1.conv2"]),
         "size_bytes": os.path.getsize(path),
     }
 
