@@ -2,7 +2,10 @@ package gradcam
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"io"
+	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -459,3 +462,54 @@ func float32Value(n *G.Node) ([]float32, tensor.Shape, error) {
 
 // close releases the machine.
 func (cg *camGraph) close() { cg.vm.Close() }
+
+// MapAt returns the map at another size, e.g. the original image's for a
+// full-resolution overlay: the raw map post-processed straight to
+// width×height, as Finalize does for the input size.
+func (r *Result) MapAt(width, height int) ([]float32, error) {
+	if len(r.Raw) == 0 {
+		return nil, fmt.Errorf("gradcam: result has no raw map")
+	}
+	h, w := len(r.Raw), len(r.Raw[0])
+	flat := make([]float32, 0, h*w)
+	for _, row := range r.Raw {
+		if len(row) != w {
+			return nil, fmt.Errorf("gradcam: raw map rows differ in length")
+		}
+		flat = append(flat, row...)
+	}
+	m, _, err := Finalize(flat, h, w, height, width)
+	return m, err
+}
+
+// WriteF32 writes a map as float32 little-endian values, row-major: the
+// layout of pytorch-grad-cam reference files.
+func WriteF32(w io.Writer, m []float32) error {
+	buf := make([]byte, 4*len(m))
+	for i, v := range m {
+		binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+	}
+	_, err := w.Write(buf)
+	return err
+}
+
+// Dot renders the gradient graph Explain uses for opts (layer and score)
+// in Graphviz's dot language: the forward network, the probe at the target
+// layer and the backward pass to it.
+func (e *Explainer) Dot(opts *Options) (dot string, err error) {
+	o, err := e.resolve(opts)
+	if err != nil {
+		return "", err
+	}
+	cg, err := e.newGraph(graphKey{layer: o.Layer, probability: o.Probability})
+	if err != nil {
+		return "", err
+	}
+	defer cg.close()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("gradcam: rendering the graph: %v", p)
+		}
+	}()
+	return cg.graph.ExprGraph().ToDot(), nil
+}

@@ -1,0 +1,169 @@
+package xray
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"io"
+
+	"github.com/xrayllm/xray/gradcam"
+	"github.com/xrayllm/xray/llm"
+	"github.com/xrayllm/xray/preprocess"
+	"github.com/xrayllm/xray/prompt"
+	"github.com/xrayllm/xray/resnet"
+)
+
+// Options configure an Analyzer. The zero value works: the original app's
+// preprocessing, the offline report writer, GOMAXPROCS concurrent runs.
+type Options struct {
+	// Preprocess sets decoding limits and normalisation.
+	Preprocess preprocess.Options
+	// LLM writes reports; nil means llm.Offline.
+	LLM llm.Client
+	// Concurrency bounds the gradient graphs running at once; 0 means
+	// GOMAXPROCS. The model's own bound is set with resnet.WithConcurrency.
+	Concurrency int
+}
+
+// Analyzer runs the whole pipeline on chest X-rays: preprocessing,
+// classification, Grad-CAM and the educational report. It holds one loaded
+// model and is safe for concurrent use, e.g. by an HTTP server.
+type Analyzer struct {
+	model     *resnet.Model
+	explainer *gradcam.Explainer
+	llm       llm.Client
+	pre       preprocess.Options
+}
+
+// Open loads the checkpoint at path and returns an Analyzer for it.
+func Open(path string, opts *Options, modelOpts ...resnet.Option) (*Analyzer, error) {
+	m, err := resnet.Load(path, modelOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("xray: %w", err)
+	}
+	return New(m, opts), nil
+}
+
+// New returns an Analyzer for a loaded model. The Analyzer's Close closes
+// the model too.
+func New(m *resnet.Model, opts *Options) *Analyzer {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	client := o.LLM
+	if client == nil {
+		client = llm.Offline{}
+	}
+	return &Analyzer{model: m, explainer: gradcam.NewExplainer(m, o.Concurrency), llm: client, pre: o.Preprocess}
+}
+
+// Model returns the classifier.
+func (a *Analyzer) Model() *resnet.Model { return a.model }
+
+// Explainer returns the CAM explainer.
+func (a *Analyzer) Explainer() *gradcam.Explainer { return a.explainer }
+
+// LLM returns the report writer.
+func (a *Analyzer) LLM() llm.Client { return a.llm }
+
+// Close releases the graphs of the explainer and the model.
+func (a *Analyzer) Close() {
+	a.explainer.Close()
+	a.model.Close()
+}
+
+// Request says what to compute for one image. The zero value classifies
+// only.
+type Request struct {
+	// CAM, when not nil, computes a class activation map.
+	CAM *gradcam.Options
+	// Report writes the educational report; it uses the CAM notes and
+	// computes a default Grad-CAM when CAM is nil.
+	Report bool
+	// Lang is the report's language; "" means prompt.DefaultLang.
+	Lang prompt.Lang
+	// ReportOptions are passed to llm.WriteReport (streaming, templates).
+	ReportOptions []llm.ReportOption
+}
+
+// Result is what Analyze computed for one image.
+type Result struct {
+	// Input is the decoded image and the network input made from it.
+	Input *preprocess.Input
+	// Prediction is the classifier's answer.
+	Prediction resnet.Prediction
+	// CAM is set when a CAM was asked for, or needed for the report.
+	CAM *gradcam.Result
+	// Report is set when Request.Report was.
+	Report *llm.Report
+}
+
+// Analyze decodes an image (JPEG, PNG, GIF, BMP, TIFF, WebP) and runs the
+// request on it.
+func (a *Analyzer) Analyze(ctx context.Context, r io.Reader, req Request) (*Result, error) {
+	in, err := preprocess.Load(r, &a.pre)
+	if err != nil {
+		return nil, fmt.Errorf("xray: %w", err)
+	}
+	return a.run(ctx, in, req)
+}
+
+// AnalyzeBytes is Analyze on an image held in memory.
+func (a *Analyzer) AnalyzeBytes(ctx context.Context, data []byte, req Request) (*Result, error) {
+	return a.Analyze(ctx, bytes.NewReader(data), req)
+}
+
+// AnalyzeImage runs the request on a decoded image.
+func (a *Analyzer) AnalyzeImage(ctx context.Context, img image.Image, req Request) (*Result, error) {
+	in, err := preprocess.FromImage(img, &a.pre)
+	if err != nil {
+		return nil, fmt.Errorf("xray: %w", err)
+	}
+	return a.run(ctx, in, req)
+}
+
+// run classifies, explains and reports on preprocessed input.
+func (a *Analyzer) run(ctx context.Context, in *preprocess.Input, req Request) (*Result, error) {
+	res := &Result{Input: in}
+	camOpts := req.CAM
+	if camOpts == nil && req.Report {
+		camOpts = &gradcam.Options{}
+	}
+	if camOpts != nil {
+		cam, err := a.explainer.Explain(ctx, in.Tensor, camOpts)
+		if err != nil {
+			return nil, fmt.Errorf("xray: %w", err)
+		}
+		res.CAM, res.Prediction = cam, cam.Prediction
+	} else {
+		ps, err := a.model.PredictTensor(ctx, in.Tensor)
+		if err != nil {
+			return nil, fmt.Errorf("xray: %w", err)
+		}
+		res.Prediction = ps[0]
+	}
+	if req.Report {
+		rep, err := llm.WriteReport(ctx, a.llm, ReportInputs(a.model.Classes(), res, req.Lang), req.ReportOptions...)
+		if err != nil {
+			return nil, fmt.Errorf("xray: report: %w", err)
+		}
+		res.Report = rep
+	}
+	return res, nil
+}
+
+// ReportInputs gathers what the report prompt needs from a result.
+func ReportInputs(classes []string, r *Result, lang prompt.Lang) prompt.ReportInputs {
+	in := prompt.ReportInputs{Classes: classes, Probs: r.Prediction.Probs, Pred: r.Prediction.Index, Lang: lang}
+	if r.CAM != nil {
+		notes := r.CAM.Notes
+		in.Notes, in.CAMMethod, in.CAMLayer = &notes, r.CAM.Method, r.CAM.Layer
+		if f := r.CAM.Faithfulness; f != nil {
+			drop := f.Drop
+			in.Faithfulness = &drop
+		}
+	}
+	return in
+}

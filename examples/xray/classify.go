@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/xrayllm/xray"
+	"github.com/xrayllm/xray/gradcam"
+	"github.com/xrayllm/xray/preprocess"
+)
+
+// classifyFlags are classify's flags.
+type classifyFlags struct {
+	model    modelFlags
+	cam      camFlags
+	asJSON   bool
+	camDir   string
+	colormap string
+	graph    string
+}
+
+func runClassify(ctx context.Context, args []string, e env) error {
+	var f classifyFlags
+	fs := newFlagSet("classify", "IMAGE...", e)
+	f.model.register(fs, e)
+	f.cam.register(fs)
+	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object per image")
+	fs.StringVar(&f.camDir, "cam", "", "compute a CAM and write <name>.cam.f32, <name>.overlay.png and <name>.overlay-full.png into this directory")
+	fs.StringVar(&f.colormap, "colormap", "jet", "overlay colormap: jet, viridis or inferno (the last two are safe for red-green colour blindness)")
+	fs.StringVar(&f.graph, "graph", "", "write the CAM's Gorgonia graph (forward and backward) in Graphviz dot format to this file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	a, camOpts, cmap, err := f.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if f.graph != "" {
+		if err := writeGraph(a, camOpts, f.graph); err != nil {
+			return err
+		}
+	}
+	names := outputNames(fs.Args())
+	failed := 0
+	for i, path := range fs.Args() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := f.classifyOne(ctx, a, path, names[i], camOpts, cmap, e); err != nil {
+			failed++
+			if f.asJSON {
+				_ = writeJSONLine(e.stdout, predictionJSON{File: path, Error: err.Error()})
+			}
+			fmt.Fprintf(e.stderr, "xray classify: %s: %v\n", path, err)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d images failed", failed, fs.NArg())
+	}
+	return nil
+}
+
+// open loads the model and resolves the CAM options (nil without -cam or -graph).
+func (f *classifyFlags) open() (*xray.Analyzer, *gradcam.Options, gradcam.Table, error) {
+	mopts, err := f.model.options()
+	if err != nil {
+		return nil, nil, gradcam.Table{}, err
+	}
+	cmap, err := gradcam.ColormapByName(f.colormap)
+	if err != nil {
+		return nil, nil, gradcam.Table{}, err
+	}
+	var camOpts *gradcam.Options
+	if f.camDir != "" || f.graph != "" {
+		if camOpts, err = f.cam.options(); err != nil {
+			return nil, nil, gradcam.Table{}, err
+		}
+	}
+	if f.camDir != "" {
+		if err := os.MkdirAll(f.camDir, 0o755); err != nil {
+			return nil, nil, gradcam.Table{}, err
+		}
+	}
+	a, err := xray.Open(f.model.weights, nil, mopts...)
+	return a, camOpts, cmap, err
+}
+
+// classifyOne classifies one image and prints its line.
+func (f *classifyFlags) classifyOne(ctx context.Context, a *xray.Analyzer, path, name string, camOpts *gradcam.Options, cmap gradcam.Table, e env) error {
+	data, err := readImage(path)
+	if err != nil {
+		return err
+	}
+	req := xray.Request{}
+	if f.camDir != "" {
+		req.CAM = camOpts
+	}
+	res, err := a.AnalyzeBytes(ctx, data, req)
+	if err != nil {
+		return err
+	}
+	line := struct {
+		predictionJSON
+		CAM *camJSON `json:"cam,omitempty"`
+	}{predictionJSON: newPredictionJSON(path, a.Model().Classes(), res.Prediction)}
+	if res.CAM != nil {
+		files, err := writeCAMFiles(f.camDir, name, res, cmap)
+		if err != nil {
+			return err
+		}
+		line.CAM = newCAMJSON(res.CAM, files)
+	}
+	if f.asJSON {
+		return writeJSONLine(e.stdout, line)
+	}
+	_, err = fmt.Fprintln(e.stdout, humanLine(path, a.Model().Classes(), res))
+	return err
+}
+
+// humanLine is classify's readable output for one image.
+func humanLine(path string, classes []string, res *xray.Result) string {
+	p := res.Prediction
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s (", path, p.Label)
+	for i, c := range classes {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %.1f%%", c, 100*p.Probs[i])
+	}
+	b.WriteString(")")
+	if c := res.CAM; c != nil {
+		fmt.Fprintf(&b, "; %s@%s peak in the %s", c.Method, c.Layer, c.Notes.PeakZone)
+		if c.Notes.BorderAttention {
+			b.WriteString(", attention at the image border: check for markers or labels")
+		}
+	}
+	return b.String()
+}
+
+// outputNames gives each input a distinct base name for its CAM files.
+func outputNames(paths []string) []string {
+	seen := map[string]int{}
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		base := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
+		if n := seen[base]; n > 0 {
+			out[i] = fmt.Sprintf("%s-%d", base, n+1)
+		} else {
+			out[i] = base
+		}
+		seen[base]++
+	}
+	return out
+}
+
+// writeCAMFiles writes the map and the two overlays; it returns their paths.
+func writeCAMFiles(dir, name string, res *xray.Result, cmap gradcam.Table) (map[string]string, error) {
+	files := map[string]string{
+		"map":          filepath.Join(dir, name+".cam.f32"),
+		"overlay":      filepath.Join(dir, name+".overlay.png"),
+		"overlay_full": filepath.Join(dir, name+".overlay-full.png"),
+	}
+	if err := writeFile(files["map"], func(w *os.File) error { return gradcam.WriteF32(w, res.CAM.Map) }); err != nil {
+		return nil, err
+	}
+	opts := &gradcam.OverlayOptions{Colormap: cmap}
+	small, err := gradcam.Overlay(res.Input.Resized, res.CAM.Map, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFile(files["overlay"], func(w *os.File) error { return png.Encode(w, small) }); err != nil {
+		return nil, err
+	}
+	orig := preprocess.RGB(res.Input.Original)
+	b := orig.Bounds()
+	full, err := res.CAM.MapAt(b.Dx(), b.Dy())
+	if err != nil {
+		return nil, err
+	}
+	big, err := gradcam.Overlay(orig, full, opts)
+	if err != nil {
+		return nil, err
+	}
+	return files, writeFile(files["overlay_full"], func(w *os.File) error { return png.Encode(w, big) })
+}
+
+// writeFile creates path and fills it with write, removing it on failure.
+func writeFile(path string, write func(*os.File) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeGraph writes the dot rendering of the CAM graph.
+func writeGraph(a *xray.Analyzer, camOpts *gradcam.Options, path string) error {
+	if camOpts == nil {
+		return errors.New("-graph needs CAM options")
+	}
+	dot, err := a.Explainer().Dot(camOpts)
+	if err != nil {
+		return err
+	}
+	return writeFile(path, func(w *os.File) error { _, err := w.WriteString(dot); return err })
+}
+
+var _ = flag.ErrHelp

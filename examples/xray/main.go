@@ -1,0 +1,127 @@
+// Command xray classifies chest X-rays as NORMAL or PNEUMONIA, shows where
+// the network looked with Grad-CAM and writes an educational report. It is
+// a teaching tool: nothing it prints is a diagnosis.
+//
+// Usage:
+//
+//	xray classify -weights W [-json] [-cam DIR] IMAGE...
+//	xray analyze  -weights W [-llm gemini|openai|offline] [-lang ko|en] [-json] IMAGE...
+//	xray eval     -weights W [-tsv FILE] DIR
+//	xray serve    -weights W [-addr :8080]
+//
+// Run "xray COMMAND -h" for a command's flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, lookupEnv: os.LookupEnv, setenv: os.Setenv})
+	stop()
+	os.Exit(code)
+}
+
+// env is what a command may touch of the process, so tests can supply
+// their own.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	lookupEnv      func(string) (string, bool)
+	setenv         func(key, value string) error
+}
+
+// command is one subcommand.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, e env) error
+}
+
+// commands lists the subcommands.
+func commands() map[string]command {
+	return map[string]command{
+		"classify": {"classify images; optionally write Grad-CAM maps and overlays", runClassify},
+		"analyze":  {"classify, explain and write an educational report", runAnalyze},
+		"eval":     {"measure accuracy, AUC and F1 on a labelled folder", runEval},
+		"serve":    {"serve the analyzer over HTTP", runServe},
+	}
+}
+
+// errUsage marks errors for which the usage has been printed.
+var errUsage = errors.New("usage")
+
+// run dispatches to a subcommand and returns the exit code: 0 success, 1
+// failure, 2 usage error.
+func run(ctx context.Context, args []string, e env) int {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(e.stderr, cmds)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "xray: unknown command %q\n", args[0])
+		usage(e.stderr, cmds)
+		return 2
+	}
+	err := c.run(ctx, args[1:], e)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		fmt.Fprintf(e.stderr, "xray %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "usage: xray COMMAND [flags] ARGS...")
+	fmt.Fprintln(w, "An educational chest X-ray classifier with Grad-CAM. Not a diagnostic device.")
+	fmt.Fprintln(w, "\ncommands:")
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-9s %s\n", n, cmds[n].summary)
+	}
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name, args string, e env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: xray %s [flags] %s\n", name, args)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, mapping a bad flag to errUsage.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}

@@ -1,0 +1,397 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/genai"
+
+	"github.com/xrayllm/xray/prompt"
+)
+
+// DefaultGeminiModel is the Gemini model used when none is configured: a
+// current stable Flash model. (The original app's gemini-2.0-flash was shut
+// down on 2026-06-01.)
+const DefaultGeminiModel = "gemini-2.5-flash"
+
+// GeminiConfig configures NewGemini. Zero fields take the defaults.
+type GeminiConfig struct {
+	// APIKey is the Gemini API key; required. It is sent in the
+	// x-goog-api-key header, never in a URL.
+	APIKey string
+	// Model is the model name; default DefaultGeminiModel.
+	Model string
+	// BaseURL overrides the API endpoint, e.g. a proxy or a test server;
+	// default https://generativelanguage.googleapis.com/.
+	BaseURL string
+	// APIVersion is the API version in the path; default "v1beta".
+	APIVersion string
+	// Temperature is the sampling temperature; nil means DefaultTemperature.
+	Temperature *float32
+	// MaxOutputTokens bounds the answer; default DefaultMaxOutputTokens.
+	MaxOutputTokens int
+	// ThinkingBudget bounds the model's thinking tokens, which count against
+	// MaxOutputTokens. Nil means 0 (no thinking) for gemini-2.5-flash
+	// models, so that the whole budget goes to the report, and the model's
+	// default for other models.
+	ThinkingBudget *int32
+	// Timeout bounds each HTTP attempt; default DefaultTimeout.
+	Timeout time.Duration
+	// MaxRetries is the number of retries after the first attempt; 0 means
+	// DefaultMaxRetries and a negative value disables retries.
+	MaxRetries int
+	// Backoff tunes the waits between attempts.
+	Backoff Backoff
+	// HTTPClient sends the requests; default a new http.Client. It is
+	// copied, not modified.
+	HTTPClient *http.Client
+}
+
+// GeminiConfigFromEnv reads GEMINI_API_KEY, GEMINI_MODEL and
+// GEMINI_API_BASE through getenv (os.Getenv in production).
+func GeminiConfigFromEnv(getenv func(string) string) GeminiConfig {
+	return GeminiConfig{
+		APIKey:  strings.TrimSpace(getenv("GEMINI_API_KEY")),
+		Model:   strings.TrimSpace(getenv("GEMINI_MODEL")),
+		BaseURL: strings.TrimSpace(getenv("GEMINI_API_BASE")),
+	}
+}
+
+// Gemini is a Client for the Gemini API through google.golang.org/genai.
+// It is safe for concurrent use.
+type Gemini struct {
+	client  *genai.Client
+	model   string
+	temp    float32
+	max     int32
+	think   *int32
+	retry   retrier
+	redact  redactor
+	backoff Backoff
+}
+
+// NewGemini returns a Gemini client. It makes no network call.
+func NewGemini(cfg GeminiConfig) (*Gemini, error) {
+	if cfg.APIKey == "" {
+		return nil, fmt.Errorf("llm: gemini: %w: no API key (set GEMINI_API_KEY)", ErrConfig)
+	}
+	model := cfg.Model
+	if model == "" {
+		model = DefaultGeminiModel
+	}
+	temp := float32(DefaultTemperature)
+	if cfg.Temperature != nil {
+		temp = *cfg.Temperature
+	}
+	maxTok := cfg.MaxOutputTokens
+	if maxTok <= 0 {
+		maxTok = DefaultMaxOutputTokens
+	}
+	think := cfg.ThinkingBudget
+	if think == nil && strings.HasPrefix(strings.TrimPrefix(model, "models/"), "gemini-2.5-flash") {
+		think = genai.Ptr[int32](0)
+	}
+	red := redactor{secret: cfg.APIKey}
+	cc := &genai.ClientConfig{
+		APIKey:     cfg.APIKey,
+		Backend:    genai.BackendGeminiAPI,
+		HTTPClient: captureClient(cfg.HTTPClient),
+		HTTPOptions: genai.HTTPOptions{
+			BaseURL:    cfg.BaseURL,
+			APIVersion: cfg.APIVersion,
+		},
+	}
+	c, err := genai.NewClient(context.Background(), cc)
+	if err != nil {
+		return nil, fmt.Errorf("llm: gemini: new client: %s", red.str(err.Error()))
+	}
+	b := cfg.Backoff.withDefaults()
+	return &Gemini{
+		client: c, model: model, temp: temp, max: int32(min(maxTok, 1<<30)), think: think,
+		retry:   retrier{backend: "gemini", retries: retries(cfg.MaxRetries), timeout: timeout(cfg.Timeout), backoff: b},
+		redact:  red,
+		backoff: b,
+	}, nil
+}
+
+// retries applies the MaxRetries convention.
+func retries(n int) int {
+	switch {
+	case n == 0:
+		return DefaultMaxRetries
+	case n < 0:
+		return 0
+	}
+	return n
+}
+
+// timeout applies the Timeout default.
+func timeout(d time.Duration) time.Duration {
+	if d <= 0 {
+		return DefaultTimeout
+	}
+	return d
+}
+
+// Name implements Client.
+func (g *Gemini) Name() string { return "gemini" }
+
+// Model returns the configured model name.
+func (g *Gemini) Model() string { return g.model }
+
+// Generate implements Client. An answer cut at MaxOutputTokens is
+// continued once; if it is cut again the Response is marked Truncated.
+func (g *Gemini) Generate(ctx context.Context, p prompt.Prompt) (*Response, error) {
+	return g.run(ctx, p, nil)
+}
+
+// Stream implements Client. Failed attempts are retried only before the
+// first chunk has reached fn.
+func (g *Gemini) Stream(ctx context.Context, p prompt.Prompt, fn func(chunk string) error) (*Response, error) {
+	if fn == nil {
+		fn = func(string) error { return nil }
+	}
+	return g.run(ctx, p, fn)
+}
+
+// run makes the first call and, when it was cut, one continuation.
+func (g *Gemini) run(ctx context.Context, p prompt.Prompt, fn func(string) error) (*Response, error) {
+	contents := []*genai.Content{genai.NewContentFromText(p.User, genai.RoleUser)}
+	first, err := g.call(ctx, p.System, contents, fn)
+	if err != nil {
+		return nil, err
+	}
+	resp := &Response{Text: first.text, Usage: first.usage, Model: first.model, FinishReason: first.finish}
+	if first.finish != string(genai.FinishReasonMaxTokens) {
+		return resp, nil
+	}
+	if strings.TrimSpace(first.text) == "" {
+		return nil, fmt.Errorf("llm: gemini: %w: the output-token limit (%d) was reached before any text", ErrEmpty, g.max)
+	}
+	resp.Continued = true
+	contents = append(contents,
+		genai.NewContentFromText(first.text, genai.RoleModel),
+		genai.NewContentFromText(continuePrompt, genai.RoleUser))
+	second, err := g.call(ctx, p.System, contents, fn)
+	if err != nil {
+		if stopErr(ctx, err) {
+			return nil, err
+		}
+		// Keep what we have, and say it is cut.
+		resp.Truncated = true
+		return resp, nil
+	}
+	resp.Text += second.text
+	resp.Usage = resp.Usage.add(second.usage)
+	resp.FinishReason = second.finish
+	resp.Truncated = second.finish == string(genai.FinishReasonMaxTokens)
+	return resp, nil
+}
+
+// answer is the result of one call.
+type answer struct {
+	text, finish, model string
+	usage               Usage
+}
+
+// call runs one generation with retries; fn nil means not streaming.
+func (g *Gemini) call(ctx context.Context, system string, contents []*genai.Content, fn func(string) error) (answer, error) {
+	cfg := g.config(system)
+	var out answer
+	err := g.retry.run(ctx, func(actx context.Context) error {
+		sink := &headerSink{}
+		actx = context.WithValue(actx, sinkKey{}, sink)
+		var err error
+		if fn == nil {
+			out, err = g.unary(actx, contents, cfg)
+		} else {
+			out, err = g.stream(actx, contents, cfg, fn)
+		}
+		return g.wrap(err, sink)
+	})
+	return out, err
+}
+
+// config is the generation config of one call.
+func (g *Gemini) config(system string) *genai.GenerateContentConfig {
+	c := &genai.GenerateContentConfig{
+		Temperature:     genai.Ptr(g.temp),
+		MaxOutputTokens: g.max,
+	}
+	if system != "" {
+		c.SystemInstruction = &genai.Content{Parts: []*genai.Part{{Text: system}}}
+	}
+	if g.think != nil {
+		c.ThinkingConfig = &genai.ThinkingConfig{ThinkingBudget: genai.Ptr(*g.think)}
+	}
+	return c
+}
+
+func (g *Gemini) unary(ctx context.Context, contents []*genai.Content, cfg *genai.GenerateContentConfig) (answer, error) {
+	r, err := g.client.Models.GenerateContent(ctx, g.model, contents, cfg)
+	if err != nil {
+		return answer{}, err
+	}
+	var a answer
+	if err := a.observe(r); err != nil {
+		return answer{}, err
+	}
+	if strings.TrimSpace(a.text) == "" && a.finish != string(genai.FinishReasonMaxTokens) {
+		return answer{}, &permanent{fmt.Errorf("%w (finish reason %q)", ErrEmpty, a.finish)}
+	}
+	return a, nil
+}
+
+func (g *Gemini) stream(ctx context.Context, contents []*genai.Content, cfg *genai.GenerateContentConfig, fn func(string) error) (answer, error) {
+	var a answer
+	sent := false
+	for r, err := range g.client.Models.GenerateContentStream(ctx, g.model, contents, cfg) {
+		if err != nil {
+			if sent {
+				return a, &permanent{fmt.Errorf("stream broken after partial output: %w", err)}
+			}
+			return a, err
+		}
+		before := len(a.text)
+		if err := a.observe(r); err != nil {
+			return a, err
+		}
+		if chunk := a.text[before:]; chunk != "" {
+			sent = true
+			if err := fn(chunk); err != nil {
+				return a, &permanent{fmt.Errorf("stream callback: %w", err)}
+			}
+		}
+	}
+	if strings.TrimSpace(a.text) == "" && a.finish != string(genai.FinishReasonMaxTokens) {
+		return answer{}, &permanent{fmt.Errorf("%w (finish reason %q)", ErrEmpty, a.finish)}
+	}
+	return a, nil
+}
+
+// observe adds one (possibly streamed) response to a, failing for blocks.
+func (a *answer) observe(r *genai.GenerateContentResponse) error {
+	if r == nil {
+		return nil
+	}
+	if r.PromptFeedback != nil && r.PromptFeedback.BlockReason != "" {
+		return &permanent{fmt.Errorf("%w: prompt blocked (block reason %s)", ErrBlocked, r.PromptFeedback.BlockReason)}
+	}
+	if r.ModelVersion != "" {
+		a.model = r.ModelVersion
+	}
+	if u := r.UsageMetadata; u != nil {
+		a.usage = Usage{
+			PromptTokens: int(u.PromptTokenCount),
+			OutputTokens: int(u.CandidatesTokenCount + u.ThoughtsTokenCount),
+			TotalTokens:  int(u.TotalTokenCount),
+		}
+	}
+	if len(r.Candidates) == 0 || r.Candidates[0] == nil {
+		return nil
+	}
+	c := r.Candidates[0]
+	if c.Content != nil {
+		for _, part := range c.Content.Parts {
+			if part != nil && !part.Thought {
+				a.text += part.Text
+			}
+		}
+	}
+	if c.FinishReason != "" {
+		a.finish = string(c.FinishReason)
+	}
+	if geminiBlocked(c.FinishReason) {
+		return &permanent{fmt.Errorf("%w: response blocked (finish reason %s)", ErrBlocked, c.FinishReason)}
+	}
+	return nil
+}
+
+// geminiBlocked reports whether a finish reason means the provider blocked
+// the answer.
+func geminiBlocked(f genai.FinishReason) bool {
+	switch f {
+	case genai.FinishReasonSafety, genai.FinishReasonRecitation, genai.FinishReasonBlocklist,
+		genai.FinishReasonProhibitedContent, genai.FinishReasonSPII, genai.FinishReasonImageSafety,
+		genai.FinishReasonImageProhibitedContent, genai.FinishReasonImageRecitation:
+		return true
+	}
+	return false
+}
+
+// wrap turns a genai error into a key-free error of this package.
+func (g *Gemini) wrap(err error, sink *headerSink) error {
+	if err == nil {
+		return nil
+	}
+	var ae genai.APIError
+	if errors.As(err, &ae) && ae.Code != 0 {
+		msg := ae.Message
+		if msg == "" {
+			msg = ae.Status
+		}
+		return &StatusError{
+			Backend:    "gemini",
+			Code:       ae.Code,
+			Message:    shorten(g.redact.str(msg), 300),
+			RetryAfter: ParseRetryAfter(sink.get(), g.backoff.Now()),
+		}
+	}
+	return &redactedError{msg: "llm: gemini: " + shorten(g.redact.str(err.Error()), 400), err: err}
+}
+
+// sinkKey keys the per-attempt headerSink in a request context.
+type sinkKey struct{}
+
+// headerSink receives the Retry-After header of an attempt's response.
+type headerSink struct {
+	mu         sync.Mutex
+	retryAfter string
+}
+
+func (s *headerSink) set(v string) {
+	s.mu.Lock()
+	s.retryAfter = v
+	s.mu.Unlock()
+}
+
+func (s *headerSink) get() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.retryAfter
+}
+
+// captureTransport records Retry-After into the request's headerSink,
+// which genai's errors do not carry.
+type captureTransport struct{ base http.RoundTripper }
+
+// RoundTrip implements http.RoundTripper.
+func (t captureTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if resp != nil {
+		if s, ok := req.Context().Value(sinkKey{}).(*headerSink); ok {
+			s.set(resp.Header.Get("Retry-After"))
+		}
+	}
+	return resp, err
+}
+
+// captureClient returns a copy of c (or a new client) whose transport
+// records Retry-After.
+func captureClient(c *http.Client) *http.Client {
+	var hc http.Client
+	if c != nil {
+		hc = *c
+	}
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	hc.Transport = captureTransport{base: base}
+	return &hc
+}
