@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xrayllm/xray/internal/reftest"
 )
 
 type expectedFile struct {
@@ -228,11 +230,7 @@ func TestHalfToFloat32(t *testing.T) {
 }
 
 func referenceModel(tb testing.TB) string {
-	dir := os.Getenv("XRAY_REFERENCE_DIR")
-	if dir == "" {
-		tb.Skip("XRAY_REFERENCE_DIR is not set; it names ../shared/reference, which holds resnet34_cxr.pth")
-	}
-	return filepath.Join(dir, "resnet34_cxr.pth")
+	return reftest.Checkpoint(reftest.Dir(tb))
 }
 
 func TestReferenceResNet34(t *testing.T) {

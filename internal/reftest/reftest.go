@@ -22,10 +22,12 @@ const EnvVar = "XRAY_REFERENCE_DIR"
 
 // Dir returns the reference directory, or skips the test when it is not
 // configured. When the variable is set but the directory is unusable the
-// test fails: CI must not pass by skipping.
+// test fails: CI must not pass by skipping. A relative path is taken from
+// the module's root (where go.mod is), since each package's tests run in
+// their own directory.
 func Dir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv(EnvVar)
+	dir := DirIfSet()
 	if dir == "" {
 		t.Skipf("%s is not set: skipping the comparison with PyTorch's reference outputs (.ci/run sets it to ../shared/reference)", EnvVar)
 	}
@@ -112,6 +114,30 @@ func ReadF32(path string, n int) ([]float32, error) {
 	return out, nil
 }
 
-// DirIfSet returns the reference directory named by XRAY_REFERENCE_DIR, or
-// "" when it is unset; for benchmarks, which use it when it is there.
-func DirIfSet() string { return os.Getenv(EnvVar) }
+// DirIfSet returns the reference directory named by XRAY_REFERENCE_DIR,
+// resolved as Dir does, or "" when it is unset; for benchmarks, which use
+// it when it is there.
+func DirIfSet() string {
+	dir := os.Getenv(EnvVar)
+	if dir == "" || filepath.IsAbs(dir) {
+		return dir
+	}
+	return filepath.Join(moduleRoot(), dir)
+}
+
+// moduleRoot is the nearest directory at or above the working directory
+// that holds go.mod ("." when there is none).
+func moduleRoot() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return "."
+		}
+	}
+}
