@@ -1,0 +1,120 @@
+package preprocess
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+
+	// Decoders for the supported formats.
+	_ "image/gif"
+	_ "image/jpeg"
+	_ "image/png"
+
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/tiff"
+	_ "golang.org/x/image/webp"
+)
+
+// Decode decodes a JPEG, PNG, GIF (first frame), BMP, TIFF or WebP image.
+// It first reads the header with image.DecodeConfig and refuses images
+// with a non-positive size or with more than maxPixels pixels
+// (maxPixels <= 0 means DefaultMaxPixels) before any pixel memory is
+// allocated. It returns the image and the format name ("jpeg", "png",
+// "gif", "bmp", "tiff", "webp"). Errors start with "preprocess: ".
+func Decode(r io.Reader, maxPixels int) (img image.Image, format string, err error) {
+	if r == nil {
+		return nil, "", errors.New("preprocess: nil reader")
+	}
+	if maxPixels <= 0 {
+		maxPixels = DefaultMaxPixels
+	}
+	// Everything DecodeConfig reads is kept and replayed to Decode, so the
+	// reader need not be seekable and is read only once.
+	var head bytes.Buffer
+	rr := &recordingReader{r: r}
+	cfg, format, err := decodeConfig(io.TeeReader(rr, &head))
+	if err != nil {
+		switch {
+		case rr.err != nil:
+			return nil, "", fmt.Errorf("preprocess: reading image: %w", rr.err)
+		case head.Len() == 0:
+			return nil, "", errors.New("preprocess: no image data (empty input)")
+		}
+		return nil, "", err
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, format, fmt.Errorf("preprocess: %s header declares an empty image (%dx%d)", format, cfg.Width, cfg.Height)
+	}
+	if tooMany(cfg.Width, cfg.Height, maxPixels) {
+		return nil, format, fmt.Errorf("preprocess: %s image is %dx%d, more than the limit of %d pixels", format, cfg.Width, cfg.Height, maxPixels)
+	}
+	img, format, err = decode(io.MultiReader(&head, rr))
+	if err != nil {
+		if rr.err != nil {
+			return nil, format, fmt.Errorf("preprocess: reading %s image: %w", format, rr.err)
+		}
+		return nil, format, err
+	}
+	b := img.Bounds()
+	if b.Empty() || tooMany(b.Dx(), b.Dy(), maxPixels) {
+		return nil, format, fmt.Errorf("preprocess: %s image decoded as %dx%d (header said %dx%d)", format, b.Dx(), b.Dy(), cfg.Width, cfg.Height)
+	}
+	return img, format, nil
+}
+
+func decodeConfig(r io.Reader) (cfg image.Config, format string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("preprocess: reading header of %s image: decoder failed: %v", format, p)
+		}
+	}()
+	cfg, format, err = image.DecodeConfig(r)
+	if err != nil {
+		return cfg, format, wrapDecodeErr("reading header of", format, err)
+	}
+	return cfg, format, nil
+}
+
+func decode(r io.Reader) (img image.Image, format string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			img, err = nil, fmt.Errorf("preprocess: decoding %s image: decoder failed: %v", format, p)
+		}
+	}()
+	img, format, err = image.Decode(r)
+	if err != nil {
+		return nil, format, wrapDecodeErr("decoding", format, err)
+	}
+	if img == nil {
+		return nil, format, fmt.Errorf("preprocess: decoding %s image: no image", format)
+	}
+	return img, format, nil
+}
+
+func wrapDecodeErr(what, format string, err error) error {
+	switch {
+	case errors.Is(err, image.ErrFormat):
+		return fmt.Errorf("preprocess: %s: unknown image format (want JPEG, PNG, GIF, BMP, TIFF or WebP): %w", what, err)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("preprocess: %s %s image: truncated data: %w", what, format, err)
+	default:
+		return fmt.Errorf("preprocess: %s %s image: %w", what, format, err)
+	}
+}
+
+// recordingReader remembers the first error other than io.EOF, which
+// image.DecodeConfig would otherwise report as an unknown format.
+type recordingReader struct {
+	r   io.Reader
+	err error
+}
+
+func (r *recordingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF && r.err == nil {
+		r.err = err
+	}
+	return n, err
+}
