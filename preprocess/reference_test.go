@@ -1,7 +1,6 @@
 package preprocess
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
