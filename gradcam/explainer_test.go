@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -124,5 +125,129 @@ func TestExplainErrors(t *testing.T) {
 				t.Fatalf("err = %v, want one mentioning %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestScoreCAMUsesMaskedForwardPasses recomputes ScoreCAM's channel scores
+// with independent forward passes of the masked inputs.
+func TestScoreCAMUsesMaskedForwardPasses(t *testing.T) {
+	e, m, _ := fixtureExplainer(t, "resnet18_narrow")
+	ctx := context.Background()
+	x := fixtures.Pattern(2)
+	res, err := e.Explain(ctx, x, &Options{Method: ScoreCAM()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, pred, err := e.LayerData(ctx, x, &Options{Method: EigenCAM()}) // activations only
+	if err != nil {
+		t.Fatal(err)
+	}
+	masks, err := ScoreCAMMasks(d, 224, 224)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	scores := make([]float64, d.C)
+	for c := 0; c < d.C; c++ {
+		masked := make([]float32, len(x))
+		for i := range x {
+			masked[i] = x[i] * masks[c*224*224+i%(224*224)]
+		}
+		logits, err := m.Forward(ctx, masked)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scores[c] = float64(logits[0][pred.Index])
+	}
+	peak := scores[0]
+	for _, s := range scores {
+		peak = math.Max(peak, s)
+	}
+	for _, s := range scores {
+		sum += math.Exp(s - peak)
+	}
+	for c, s := range scores {
+		want := math.Exp(s-peak) / sum
+		if math.Abs(float64(res.Weights[c])-want) > 1e-5 {
+			t.Errorf("channel %d: weight %v, want softmax of the masked scores %v", c, res.Weights[c], want)
+		}
+	}
+}
+
+func TestFaithfulness(t *testing.T) {
+	e, m, _ := fixtureExplainer(t, "resnet34_narrow")
+	ctx := context.Background()
+	x := fixtures.Pattern(1)
+	res, err := e.Explain(ctx, x, &Options{Faithfulness: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := res.Faithfulness
+	if f == nil {
+		t.Fatal("no faithfulness")
+	}
+	// Recompute: keep the top 20% of the map, zero the rest.
+	kept := 0
+	masked := make([]float32, len(x))
+	threshold := topFifth(res.Map)
+	for i := range x {
+		if v := res.Map[i%(224*224)]; v >= threshold && v > 0 {
+			masked[i] = x[i]
+			if i < 224*224 {
+				kept++
+			}
+		}
+	}
+	ps, err := m.PredictTensor(ctx, masked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(f.Masked-ps[0].Probs[res.TargetIndex]) > 1e-9 || math.Abs(f.Original-res.Prediction.Probs[res.TargetIndex]) > 1e-12 {
+		t.Errorf("faithfulness %+v; recomputed masked %v", f, ps[0].Probs[res.TargetIndex])
+	}
+	if math.Abs(f.Drop-(f.Original-f.Masked)) > 1e-12 {
+		t.Errorf("drop %v != %v - %v", f.Drop, f.Original, f.Masked)
+	}
+	if frac := float64(kept) / (224 * 224); frac < 0.19 || frac > 0.25 {
+		t.Errorf("kept %.3f of the pixels, want about 0.2", frac)
+	}
+}
+
+// topFifth returns the value at the 80th percentile from the top.
+func topFifth(m []float32) float32 {
+	s := append([]float32(nil), m...)
+	slices.Sort(s)
+	return s[len(s)-len(s)/5]
+}
+
+// TestProbabilityTarget checks the softmax target against the chain rule:
+// for two classes dp_t/dA = p_t(1-p_t) (dz_t/dA - dz_o/dA).
+func TestProbabilityTarget(t *testing.T) {
+	e, m, _ := fixtureExplainer(t, "resnet18_narrow")
+	ctx := context.Background()
+	x := fixtures.Pattern(0)
+	prob, pred, err := e.LayerData(ctx, x, &Options{Probability: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	classes := m.Classes()
+	gt, _, err := e.LayerData(ctx, x, &Options{Target: classes[pred.Index]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gother, _, err := e.LayerData(ctx, x, &Options{Target: classes[1-pred.Index]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pred.Probs[pred.Index]
+	var peak float64
+	for _, g := range gt.Grads {
+		peak = math.Max(peak, math.Abs(float64(g)))
+	}
+	for i := range prob.Grads {
+		want := p * (1 - p) * float64(gt.Grads[i]-gother.Grads[i])
+		if math.Abs(float64(prob.Grads[i])-want) > 1e-5*peak {
+			t.Fatalf("gradient %d: %v, want %v", i, prob.Grads[i], want)
+		}
 	}
 }
