@@ -168,8 +168,8 @@ func (b *builder) build(l layout) {
 	x = b.named(b.op(func() (*G.Node, error) { return maxPool(x) }), "maxpool")
 	for i, blk := range l.blocks {
 		x = b.basicBlock(x, blk)
-		if i+1 == len(l.blocks) || l.blocks[i+1].name[:6] != blk.name[:6] {
-			b.alias(blk.name[:6], blk.name) // the stage's output is its last block's
+		if i+1 == len(l.blocks) || l.blocks[i+1].stage != blk.stage {
+			b.alias(blk.stage, blk.name) // the stage's output is its last block's
 		}
 	}
 	x = b.named(b.op(func() (*G.Node, error) { return globalAvgPool(x) }), "avgpool")

@@ -16,6 +16,7 @@ const bnEps = 1e-5
 // block describes one BasicBlock's place in the network.
 type block struct {
 	name       string // e.g. "layer2.0"
+	stage      string // e.g. "layer2"
 	in, out    int    // channels
 	stride     int
 	downsample bool
@@ -51,7 +52,7 @@ func newLayout(a Arch, sd weights.StateDict) layout {
 				stride = 2
 			}
 			l.blocks = append(l.blocks, block{
-				name: fmt.Sprintf("layer%d.%d", s+1, b), in: in, out: out,
+				name: fmt.Sprintf("layer%d.%d", s+1, b), stage: fmt.Sprintf("layer%d", s+1), in: in, out: out,
 				stride: stride, downsample: stride != 1 || in != out,
 			})
 			in = out
@@ -102,6 +103,8 @@ func (l layout) check(sd weights.StateDict) error {
 			missing = append(missing, k)
 		case !slices.Equal(t.Shape, s):
 			shapes = append(shapes, fmt.Sprintf("%s: checkpoint %v, model %v", k, t.Shape, s))
+		case len(t.Data) != numel(s):
+			shapes = append(shapes, fmt.Sprintf("%s: %d values for shape %v", k, len(t.Data), s))
 		}
 	}
 	for k := range sd {
@@ -123,6 +126,15 @@ func (l layout) check(sd weights.StateDict) error {
 		return fmt.Errorf("resnet: checkpoint does not fit %s: %s", l.arch.Name, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// numel is the number of elements of a shape.
+func numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }
 
 // checkHead refuses a classifier whose size does not match the class

@@ -197,6 +197,9 @@ func TestCheckpointErrors(t *testing.T) {
 		{"shape mismatch", edit(func(sd weights.StateDict) {
 			sd["layer2.0.conv2.weight"] = weights.Tensor{Shape: []int{8, 8, 1, 1}, Data: make([]float32, 64)}
 		}), nil, []string{"layer2.0.conv2.weight: checkpoint [8 8 1 1], model [8 8 3 3]"}},
+		{"data length", edit(func(sd weights.StateDict) {
+			sd["fc.bias"] = weights.Tensor{Shape: []int{2}, Data: []float32{1}}
+		}), nil, []string{"fc.bias: 1 values for shape [2]"}},
 		{"class count", base, []Option{WithClasses("A", "B", "C")}, []string{"2 rows but 3 class names"}},
 		{"wrong arch", base, []Option{WithArch(ResNet34())}, []string{"missing keys", "layer4.2.conv1.weight"}},
 	}
