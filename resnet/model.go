@@ -103,6 +103,11 @@ func New(sd weights.StateDict, opts ...Option) (*Model, error) {
 		}
 		arch = a
 	}
+	for _, n := range arch.Blocks {
+		if n < 1 {
+			return nil, fmt.Errorf("resnet: architecture %q has a stage without blocks: %v", arch.Name, arch.Blocks)
+		}
+	}
 	l := newLayout(arch, sd)
 	if err := l.checkHead(s.classes); err != nil {
 		return nil, err

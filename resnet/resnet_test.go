@@ -201,6 +201,7 @@ func TestCheckpointErrors(t *testing.T) {
 			sd["fc.bias"] = weights.Tensor{Shape: []int{2}, Data: []float32{1}}
 		}), nil, []string{"fc.bias: 1 values for shape [2]"}},
 		{"class count", base, []Option{WithClasses("A", "B", "C")}, []string{"2 rows but 3 class names"}},
+		{"empty arch", base, []Option{WithArch(Arch{})}, []string{"stage without blocks"}},
 		{"wrong arch", base, []Option{WithArch(ResNet34())}, []string{"missing keys", "layer4.2.conv1.weight"}},
 	}
 	for _, tt := range tests {
