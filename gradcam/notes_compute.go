@@ -3,6 +3,7 @@ package gradcam
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -162,70 +163,135 @@ func isKorean(lang string) bool {
 	return l == "ko" || strings.HasPrefix(l, "ko-") || strings.HasPrefix(l, "ko_")
 }
 
-// Text renders the notes as a short paragraph for a report prompt: "ko" for
-// Korean, anything else for English. It states that the map shows where
-// the network looked, not a finding.
-func (n Notes) Text(lang string) string {
+// notesWords are the phrases of Lines and Text in one language. The format
+// verbs take, in order: peak (zone, x, y, width, height); centroid (zone);
+// spread (share); warning (border share, band, peakInBand or ""); calm
+// (band, border share).
+type notesWords struct {
+	lang                                          string
+	header, empty, orientation, unknownZone       string
+	peak, centroid, shares, spread, warning, calm string
+	peakInBand                                    string
+}
+
+// wordsFor returns the phrases of lang: Korean for "ko" and "ko-*",
+// English for anything else.
+func wordsFor(lang string) notesWords {
 	if isKorean(lang) {
-		return n.textKo()
+		return notesWords{
+			lang:        "ko",
+			header:      "Grad-CAM 메모 (네트워크가 주목한 위치이며 판독 소견이 아님): ",
+			empty:       "Grad-CAM 지도가 비어 있음 (ReLU 이후 모든 값이 0): 모델이 주목한 위치를 제시할 수 없으며, 이 경우 위치 해석을 하지 말 것",
+			orientation: "방향: 영상의 왼쪽이 환자의 오른쪽(우측)이며, 영역은 영상을 가로 2칸 × 세로 3칸으로 나눈 것",
+			unknownZone: "알 수 없는 영역",
+			peak:        "가장 강한 활성 위치(peak): %s (x=%.0f, y=%.0f, 지도 크기 %d×%d)",
+			centroid:    "활성의 무게중심(centroid): %s",
+			shares:      "영역별 활성 비중: ",
+			spread:      "활성 범위(spread): 값이 0.5를 넘는 화소가 전체의 %s",
+			warning: "경고 - 가장자리 주의(border attention): 활성의 %s가 영상 가장자리 띠(폭 %s)에 있음%s. " +
+				"모델이 폐가 아니라 'R' 같은 좌우 표식, 글자 라벨, 영상 가장자리 또는 늑골 경계를 보고 있을 수 있음(알려진 실패 양상)",
+			peakInBand: ", 가장 강한 활성도 이 띠 안에 있음",
+			calm:       "가장자리 띠(폭 %s)의 활성 비중: %s (가장자리 주의 신호 없음)",
+		}
 	}
-	return n.textEn()
+	return notesWords{
+		lang:        "en",
+		header:      "Grad-CAM notes (where the network looked, not a finding): ",
+		empty:       "The Grad-CAM map is empty (all zero after ReLU): there is no location to report, so make no claim about where the network looked",
+		orientation: "Orientation: the image's left is the patient's right; zones split the image into 2 columns x 3 rows",
+		unknownZone: "unknown zone",
+		peak:        "Strongest activation (peak): %s (x=%.0f, y=%.0f on a %dx%d map)",
+		centroid:    "Centre of mass (centroid): %s",
+		shares:      "Share of the map's mass by zone: ",
+		spread:      "Spread: %s of pixels are above 0.5",
+		warning: "WARNING - border attention: %s of the map's mass lies in the outer band (%s of width and height)%s. " +
+			"The network may be looking at a side marker such as 'R', a text label, the image edge or rib edges rather than the lungs (a known failure mode)",
+		peakInBand: ", and the peak lies inside it",
+		calm:       "Share in the outer band (%s wide): %s (no border-attention signal)",
+	}
 }
 
-func pct(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }
-
-func (n Notes) textEn() string {
-	var b strings.Builder
-	b.WriteString("Grad-CAM notes (where the network looked, not a finding): ")
+// Lines renders the notes as short lines of text, one fact a line, without
+// list markers, in lang: "ko" or "ko-*" (also "ko_*", any case) gives
+// Korean, anything else English. The lines come in a fixed order: the
+// orientation of the zones, where the peak and the centroid lie, the share
+// of each zone (in the order of Zones, then any other zone sorted; left out
+// when ZoneShare is empty), the spread, and the border band with, when
+// BorderAttention is set, a warning about side markers such as 'R'. Notes
+// of an empty map give the single line saying the map is empty. Shares are
+// percentages with one decimal ("31.4%"); a zone left unset is named
+// "unknown zone".
+func (n Notes) Lines(lang string) []string {
+	w := wordsFor(lang)
 	if n.Empty {
-		b.WriteString("the map is empty — nothing at this layer spoke for the target class, so there is no region to point to.")
-		return b.String()
+		return []string{w.empty}
 	}
-	fmt.Fprintf(&b, "peak in the %s (x=%.0f, y=%.0f of %dx%d); centre of mass in the %s. ",
-		n.PeakZone, n.Peak.X, n.Peak.Y, n.Width, n.Height, n.CentroidZone)
-	b.WriteString("Share by zone: ")
-	for i, z := range Zones() {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s %s", strings.TrimSuffix(string(z), " zone"), pct(n.ZoneShare[z]))
+	lines := []string{
+		w.orientation,
+		fmt.Sprintf(w.peak, w.zone(n.PeakZone), n.Peak.X, n.Peak.Y, n.Width, n.Height),
+		fmt.Sprintf(w.centroid, w.zone(n.CentroidZone)),
 	}
-	fmt.Fprintf(&b, ". %s of the image is above 0.5. The outer %s band holds %s of the map.",
-		pct(n.Spread), pct(n.BorderBand), pct(n.BorderShare))
-	if n.BorderAttention {
-		b.WriteString(" Caution: attention at the image border")
-		if n.PeakInBorder {
-			b.WriteString(" (the peak is in the band)")
-		}
-		b.WriteString(" — the network may be looking at side markers, labels or the image edge rather than the lungs.")
+	if s := n.zoneShares(w); s != "" {
+		lines = append(lines, w.shares+s)
 	}
-	return b.String()
+	lines = append(lines, fmt.Sprintf(w.spread, percent(n.Spread)))
+	band := percent(n.BorderBand)
+	if !n.BorderAttention {
+		return append(lines, fmt.Sprintf(w.calm, band, percent(n.BorderShare)))
+	}
+	where := ""
+	if n.PeakInBorder {
+		where = w.peakInBand
+	}
+	return append(lines, fmt.Sprintf(w.warning, percent(n.BorderShare), band, where))
 }
 
-func (n Notes) textKo() string {
-	var b strings.Builder
-	b.WriteString("Grad-CAM 메모 (네트워크가 주목한 위치이며 판독 소견이 아님): ")
-	if n.Empty {
-		b.WriteString("맵이 비어 있음 — 이 층에서 목표 클래스를 지지한 부분이 없어 가리킬 영역이 없습니다.")
-		return b.String()
+// Text renders the notes as one short paragraph in lang (as for Lines): a
+// lead-in saying that the map shows where the network looked, not a
+// finding, then the lines of Lines joined with "; ", ending with a full
+// stop.
+func (n Notes) Text(lang string) string {
+	w := wordsFor(lang)
+	return w.header + strings.Join(n.Lines(lang), "; ") + "."
+}
+
+// zone names z, or says it is unknown when it is unset.
+func (w notesWords) zone(z Zone) string {
+	if z == "" {
+		return w.unknownZone
 	}
-	fmt.Fprintf(&b, "최고점은 %s(x=%.0f, y=%.0f, %dx%d 기준), 무게중심은 %s. ",
-		n.PeakZone.Text("ko"), n.Peak.X, n.Peak.Y, n.Width, n.Height, n.CentroidZone.Text("ko"))
-	b.WriteString("영역별 비중: ")
-	for i, z := range Zones() {
-		if i > 0 {
-			b.WriteString(", ")
+	return z.Text(w.lang)
+}
+
+// zoneShares lists the zones' shares, "right lower zone 40.0%", comma
+// separated, in the order of Zones, then any other zones sorted; it is
+// empty when ZoneShare is.
+func (n Notes) zoneShares(w notesWords) string {
+	known := Zones()
+	var parts []string
+	for _, z := range known {
+		if v, ok := n.ZoneShare[z]; ok {
+			parts = append(parts, w.zone(z)+" "+percent(v))
 		}
-		fmt.Fprintf(&b, "%s %s", strings.TrimSuffix(z.Text("ko"), " 영역"), pct(n.ZoneShare[z]))
 	}
-	fmt.Fprintf(&b, ". 0.5를 넘는 부분은 이미지의 %s. 바깥쪽 %s 띠에 맵의 %s가 있음.",
-		pct(n.Spread), pct(n.BorderBand), pct(n.BorderShare))
-	if n.BorderAttention {
-		b.WriteString(" 주의: 주목이 이미지 가장자리에 있음")
-		if n.PeakInBorder {
-			b.WriteString("(최고점이 가장자리 띠 안에 있음)")
+	var extra []Zone
+	for z := range n.ZoneShare {
+		if !slices.Contains(known, z) {
+			extra = append(extra, z)
 		}
-		b.WriteString(" — 폐가 아니라 좌우 표지(R/L 마커), 글자 또는 이미지 경계를 보고 있을 수 있습니다.")
 	}
-	return b.String()
+	slices.Sort(extra)
+	for _, z := range extra {
+		parts = append(parts, w.zone(z)+" "+percent(n.ZoneShare[z]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// percent formats a fraction as a percentage with one decimal: 0.3141 gives
+// "31.4%"; a value that is not finite gives "n/a".
+func percent(p float64) string {
+	if math.IsNaN(p) || math.IsInf(p, 0) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f%%", p*100)
 }

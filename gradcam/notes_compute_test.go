@@ -148,13 +148,18 @@ func TestNotesCornerSpike(t *testing.T) {
 	if n.Peak != (Point{5.5, 5.5}) {
 		t.Errorf("peak %+v", n.Peak)
 	}
-	for _, lang := range []string{"en", "ko"} {
-		txt := n.Text(lang)
-		if lang == "en" && (!strings.Contains(txt, "Caution") || !strings.Contains(txt, "right upper zone")) {
-			t.Errorf("en text lacks the warning or zone: %s", txt)
-		}
-		if lang == "ko" && (!strings.Contains(txt, "주의") || !strings.Contains(txt, "우측 상부 영역")) {
-			t.Errorf("ko text lacks the warning or zone: %s", txt)
+	containsAll(t, "en text", n.Text("en"),
+		"WARNING - border attention", "side marker such as 'R'", "and the peak lies inside it", "peak): right upper zone")
+	containsAll(t, "ko text", n.Text("ko"),
+		"경고 - 가장자리 주의", "'R' 같은 좌우 표식", "가장 강한 활성도 이 띠 안에 있음", "(peak): 우측 상부 영역")
+}
+
+// containsAll fails for each of want that got, described by what, lacks.
+func containsAll(t *testing.T, what, got string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s lacks %q: %s", what, w, got)
 		}
 	}
 }
@@ -175,8 +180,15 @@ func TestNotesEmpty(t *testing.T) {
 		if b, err := json.Marshal(n); err != nil || strings.Contains(string(b), "NaN") {
 			t.Errorf("%s: json %s, %v", name, b, err)
 		}
-		if !strings.Contains(n.Text("en"), "empty") || !strings.Contains(n.Text("ko"), "비어") {
-			t.Errorf("%s: texts %q / %q", name, n.Text("en"), n.Text("ko"))
+		en, ko := n.Lines("en"), n.Lines("ko")
+		if len(en) != 1 || !strings.Contains(en[0], "map is empty") || len(ko) != 1 || !strings.Contains(ko[0], "지도가 비어 있음") {
+			t.Errorf("%s: lines %q / %q", name, en, ko)
+		}
+		if txt := n.Text("en"); !strings.Contains(txt, "map is empty") || strings.Contains(txt, "peak") {
+			t.Errorf("%s: en text %q", name, txt)
+		}
+		if txt := n.Text("ko"); !strings.Contains(txt, "지도가 비어 있음") || strings.Contains(txt, "peak") {
+			t.Errorf("%s: ko text %q", name, txt)
 		}
 	}
 }
@@ -207,24 +219,70 @@ func TestNotesText(t *testing.T) {
 		t.Fatal(err)
 	}
 	en, ko := n.Text("en"), n.Text("ko")
-	for _, want := range []string{"not a finding", "peak in the right lower zone", "centre of mass in the right lower zone", "right lower 100%"} {
-		if !strings.Contains(en, want) {
-			t.Errorf("en text lacks %q: %s", want, en)
-		}
-	}
-	for _, want := range []string{"소견이 아님", "최고점은 우측 하부 영역", "무게중심은 우측 하부 영역", "우측 하부 100%"} {
-		if !strings.Contains(ko, want) {
-			t.Errorf("ko text lacks %q: %s", want, ko)
-		}
-	}
-	if strings.Contains(en, "Caution") || strings.Contains(ko, "주의") {
+	containsAll(t, "en text", en, "not a finding", "the image's left is the patient's right",
+		"(peak): right lower zone (x=60, y=180 on a 224x224 map)", "(centroid): right lower zone",
+		"right lower zone 99.5%", "right upper zone 0.0%", "no border-attention signal")
+	containsAll(t, "ko text", ko, "소견이 아님", "영상의 왼쪽이 환자의 오른쪽",
+		"(peak): 우측 하부 영역 (x=60, y=180, 지도 크기 224×224)", "(centroid): 우측 하부 영역",
+		"우측 하부 영역 99.5%", "우측 상부 영역 0.0%", "가장자리 주의 신호 없음")
+	if strings.Contains(en, "WARNING") || strings.Contains(ko, "경고") {
 		t.Error("warning without border attention")
 	}
-	if n.Text("fr") != en || n.Text("ko-KR") != ko {
-		t.Error("language fallback")
+	// One paragraph: the lines joined, no line breaks.
+	if strings.Contains(en, "\n") || !strings.Contains(en, strings.Join(n.Lines("en"), "; ")) || !strings.HasSuffix(en, ".") {
+		t.Errorf("en text is not the joined lines: %s", en)
+	}
+	for _, lang := range []string{"fr", "", "EN", "kor"} {
+		if got := n.Text(lang); got != en {
+			t.Errorf("Text(%q) is not English: %s", lang, got)
+		}
+	}
+	for _, lang := range []string{"ko-KR", "KO", " ko_kr "} {
+		if got := n.Text(lang); got != ko {
+			t.Errorf("Text(%q) is not Korean: %s", lang, got)
+		}
 	}
 	t.Log(en)
 	t.Log(ko)
+}
+
+func TestNotesLines(t *testing.T) {
+	n := Notes{
+		Peak: Point{X: 60, Y: 170}, PeakZone: RightLower, CentroidZone: RightMiddle,
+		ZoneShare:  map[Zone]float64{RightLower: 0.4, LeftUpper: 0.35, "zone b": 0.05, "zone a": 0.2},
+		Spread:     0.123,
+		BorderBand: 0.1, BorderShare: 0.3141, BorderAttention: true,
+		Width: 224, Height: 224,
+	}
+	en := n.Lines("en")
+	want := []string{
+		"Orientation: the image's left is the patient's right; zones split the image into 2 columns x 3 rows",
+		"Strongest activation (peak): right lower zone (x=60, y=170 on a 224x224 map)",
+		"Centre of mass (centroid): right middle zone",
+		"Share of the map's mass by zone: right lower zone 40.0%, left upper zone 35.0%, zone a 20.0%, zone b 5.0%",
+		"Spread: 12.3% of pixels are above 0.5",
+		"WARNING - border attention: 31.4% of the map's mass lies in the outer band (10.0% of width and height). " +
+			"The network may be looking at a side marker such as 'R', a text label, the image edge or rib edges rather than the lungs (a known failure mode)",
+	}
+	if strings.Join(en, "\n") != strings.Join(want, "\n") {
+		t.Errorf("en lines:\n%s\nwant:\n%s", strings.Join(en, "\n"), strings.Join(want, "\n"))
+	}
+	ko := n.Lines("ko")
+	if len(ko) != len(want) || !strings.Contains(ko[3], "우측 하부 영역 40.0%, 좌측 상부 영역 35.0%, zone a 20.0%") ||
+		!strings.Contains(ko[5], "활성의 31.4%가 영상 가장자리 띠(폭 10.0%)에 있음. ") || strings.Contains(ko[5], "이 띠 안에") {
+		t.Errorf("ko lines: %q", ko)
+	}
+	// Unset zones are named unknown, no shares give no share line, and
+	// fractions that are not finite are "n/a".
+	bare := Notes{Spread: math.NaN(), ZoneShare: map[Zone]float64{}}
+	en, ko = bare.Lines("en"), bare.Lines("ko")
+	if len(en) != 5 || !strings.HasSuffix(en[1], "peak): unknown zone (x=0, y=0 on a 0x0 map)") ||
+		en[3] != "Spread: n/a of pixels are above 0.5" || strings.Contains(strings.Join(en, "|"), "by zone") {
+		t.Errorf("bare en lines: %q", en)
+	}
+	if len(ko) != 5 || !strings.Contains(ko[2], "알 수 없는 영역") {
+		t.Errorf("bare ko lines: %q", ko)
+	}
 }
 
 // TestNotesReference checks that the notes of every reference map are sane.

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"google.golang.org/genai"
 
@@ -19,7 +18,10 @@ import (
 // down on 2026-06-01.)
 const DefaultGeminiModel = "gemini-2.5-flash"
 
-// GeminiConfig configures NewGemini. Zero fields take the defaults.
+// GeminiConfig configures NewGemini. Zero fields take the defaults. The
+// fields of the embedded CallOptions are set through it in a composite
+// literal (GeminiConfig{APIKey: k, CallOptions: CallOptions{Timeout: d}})
+// and read directly (cfg.Timeout).
 type GeminiConfig struct {
 	// APIKey is the Gemini API key; required. It is sent in the
 	// x-goog-api-key header, never in a URL.
@@ -33,23 +35,14 @@ type GeminiConfig struct {
 	APIVersion string
 	// Temperature is the sampling temperature; nil means DefaultTemperature.
 	Temperature *float32
-	// MaxOutputTokens bounds the answer; default DefaultMaxOutputTokens.
-	MaxOutputTokens int
 	// ThinkingBudget bounds the model's thinking tokens, which count against
 	// MaxOutputTokens. Nil means 0 (no thinking) for gemini-2.5-flash
 	// models, so that the whole budget goes to the report, and the model's
 	// default for other models.
 	ThinkingBudget *int32
-	// Timeout bounds each HTTP attempt; default DefaultTimeout.
-	Timeout time.Duration
-	// MaxRetries is the number of retries after the first attempt; 0 means
-	// DefaultMaxRetries and a negative value disables retries.
-	MaxRetries int
-	// Backoff tunes the waits between attempts.
-	Backoff Backoff
-	// HTTPClient sends the requests; default a new http.Client. It is
-	// copied, not modified.
-	HTTPClient *http.Client
+	// CallOptions bound and retry each call. HTTPClient is copied, not
+	// modified: the copy's transport also records Retry-After headers.
+	CallOptions
 }
 
 // GeminiConfigFromEnv reads GEMINI_API_KEY, GEMINI_MODEL and
@@ -88,10 +81,7 @@ func NewGemini(cfg GeminiConfig) (*Gemini, error) {
 	if cfg.Temperature != nil {
 		temp = *cfg.Temperature
 	}
-	maxTok := cfg.MaxOutputTokens
-	if maxTok <= 0 {
-		maxTok = DefaultMaxOutputTokens
-	}
+	co := cfg.CallOptions.withDefaults()
 	think := cfg.ThinkingBudget
 	if think == nil && strings.HasPrefix(strings.TrimPrefix(model, "models/"), "gemini-2.5-flash") {
 		think = genai.Ptr[int32](0)
@@ -100,7 +90,7 @@ func NewGemini(cfg GeminiConfig) (*Gemini, error) {
 	cc := &genai.ClientConfig{
 		APIKey:     cfg.APIKey,
 		Backend:    genai.BackendGeminiAPI,
-		HTTPClient: captureClient(cfg.HTTPClient),
+		HTTPClient: captureClient(co.HTTPClient),
 		HTTPOptions: genai.HTTPOptions{
 			BaseURL:    cfg.BaseURL,
 			APIVersion: cfg.APIVersion,
@@ -110,32 +100,12 @@ func NewGemini(cfg GeminiConfig) (*Gemini, error) {
 	if err != nil {
 		return nil, fmt.Errorf("llm: gemini: new client: %s", red.str(err.Error()))
 	}
-	b := cfg.Backoff.withDefaults()
 	return &Gemini{
-		client: c, model: model, temp: temp, max: int32(min(maxTok, 1<<30)), think: think,
-		retry:   retrier{backend: "gemini", retries: retries(cfg.MaxRetries), timeout: timeout(cfg.Timeout), backoff: b},
+		client: c, model: model, temp: temp, max: int32(min(co.MaxOutputTokens, 1<<30)), think: think,
+		retry:   co.retrier("gemini"),
 		redact:  red,
-		backoff: b,
+		backoff: co.Backoff,
 	}, nil
-}
-
-// retries applies the MaxRetries convention.
-func retries(n int) int {
-	switch {
-	case n == 0:
-		return DefaultMaxRetries
-	case n < 0:
-		return 0
-	}
-	return n
-}
-
-// timeout applies the Timeout default.
-func timeout(d time.Duration) time.Duration {
-	if d <= 0 {
-		return DefaultTimeout
-	}
-	return d
 }
 
 // Name implements Client.

@@ -25,7 +25,7 @@ func gemResp(text, finish string) map[string]any {
 
 func newTestGemini(t *testing.T, f *fake, s *sleeper, mod func(*GeminiConfig)) *Gemini {
 	t.Helper()
-	cfg := GeminiConfig{APIKey: testKey, BaseURL: f.URL, Backoff: s.backoff(), Timeout: 2 * time.Second}
+	cfg := GeminiConfig{APIKey: testKey, BaseURL: f.URL, CallOptions: testCallOptions(s)}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -127,19 +127,13 @@ func TestGeminiTruncation(t *testing.T) {
 					}
 				})
 				g := newTestGemini(t, f, &sleeper{}, nil)
-				var resp *Response
-				var err error
-				if stream {
-					var sb strings.Builder
-					resp, err = g.Stream(context.Background(), testPrompt(t, prompt.English), func(s string) error { sb.WriteString(s); return nil })
-					if sb.String() != "first half second half" {
-						t.Errorf("streamed %q", sb.String())
-					}
-				} else {
-					resp, err = g.Generate(context.Background(), testPrompt(t, prompt.English))
-				}
+				var sb strings.Builder
+				resp, err := generate(g, stream, testPrompt(t, prompt.English), func(s string) error { sb.WriteString(s); return nil })
 				if err != nil {
 					t.Fatal(err)
+				}
+				if stream && sb.String() != "first half second half" {
+					t.Errorf("streamed %q", sb.String())
 				}
 				if resp.Text != "first half second half" || !resp.Continued || resp.Truncated != c.wantTruncated {
 					t.Errorf("resp = %+v", resp)
@@ -161,15 +155,7 @@ func TestGeminiTruncation(t *testing.T) {
 }
 
 func TestGeminiErrors(t *testing.T) {
-	cases := []struct {
-		name     string
-		handle   func(n int, w http.ResponseWriter, r *http.Request)
-		mod      func(*GeminiConfig)
-		stream   bool
-		check    func(error) bool
-		wantReqs int
-		wantMsg  string
-	}{
+	cases := []errCase[GeminiConfig]{
 		{
 			name: "prompt blocked",
 			handle: func(n int, w http.ResponseWriter, r *http.Request) {
@@ -240,32 +226,9 @@ func TestGeminiErrors(t *testing.T) {
 			check:  func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }, wantReqs: 2, wantMsg: "timed out after 50ms",
 		},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := newFake(t, c.handle)
-			g := newTestGemini(t, f, &sleeper{}, c.mod)
-			start := time.Now()
-			var err error
-			if c.stream {
-				_, err = g.Stream(context.Background(), testPrompt(t, prompt.Korean), nil)
-			} else {
-				_, err = g.Generate(context.Background(), testPrompt(t, prompt.Korean))
-			}
-			if err == nil || !c.check(err) {
-				t.Fatalf("err = %v", err)
-			}
-			if c.wantMsg != "" && !strings.Contains(err.Error(), c.wantMsg) {
-				t.Errorf("error %q lacks %q", err, c.wantMsg)
-			}
-			if n := len(f.requests()); n != c.wantReqs {
-				t.Errorf("%d requests, want %d", n, c.wantReqs)
-			}
-			if time.Since(start) > 3*time.Second {
-				t.Errorf("took %s", time.Since(start))
-			}
-			f.assertNoKey(t, err)
-		})
-	}
+	runErrCases(t, prompt.Korean, cases, func(t *testing.T, f *fake, mod func(*GeminiConfig)) Client {
+		return newTestGemini(t, f, &sleeper{}, mod)
+	})
 }
 
 func TestGeminiRetryAfter(t *testing.T) {

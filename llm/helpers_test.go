@@ -159,3 +159,58 @@ func isStatus(err error, code int) bool {
 	var se *StatusError
 	return errors.As(err, &se) && se.Code == code
 }
+
+// testCallOptions are the call options of the test clients: s's backoff,
+// so that no test really sleeps, and a 2 s attempt timeout.
+func testCallOptions(s *sleeper) CallOptions {
+	return CallOptions{Backoff: s.backoff(), Timeout: 2 * time.Second}
+}
+
+// generate calls c.Stream with fn when stream is set, else c.Generate.
+func generate(c Client, stream bool, p prompt.Prompt, fn func(string) error) (*Response, error) {
+	if stream {
+		return c.Stream(context.Background(), p, fn)
+	}
+	return c.Generate(context.Background(), p)
+}
+
+// errCase is a call that must fail against a fake server answering with
+// handle; C is the client's config type, changed by mod.
+type errCase[C any] struct {
+	name     string
+	handle   func(n int, w http.ResponseWriter, r *http.Request)
+	mod      func(*C)
+	stream   bool
+	check    func(error) bool
+	wantReqs int
+	wantMsg  string
+}
+
+// runErrCases runs every case with a client from newClient and a prompt in
+// lang, and checks that the error passes check and contains wantMsg, that
+// the server saw wantReqs requests, that the call took less than 3 s and
+// that the key shows in no URL and not in the error.
+func runErrCases[C any](t *testing.T, lang prompt.Lang, cases []errCase[C], newClient func(*testing.T, *fake, func(*C)) Client) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFake(t, c.handle)
+			cl := newClient(t, f, c.mod)
+			start := time.Now()
+			_, err := generate(cl, c.stream, testPrompt(t, lang), nil)
+			if err == nil || !c.check(err) {
+				t.Fatalf("err = %v", err)
+			}
+			if c.wantMsg != "" && !strings.Contains(err.Error(), c.wantMsg) {
+				t.Errorf("error %q lacks %q", err, c.wantMsg)
+			}
+			if n := len(f.requests()); n != c.wantReqs {
+				t.Errorf("%d requests, want %d", n, c.wantReqs)
+			}
+			if time.Since(start) > 3*time.Second {
+				t.Errorf("took %s", time.Since(start))
+			}
+			f.assertNoKey(t, err)
+		})
+	}
+}

@@ -19,7 +19,10 @@ import (
 // local Ollama server.
 const DefaultOpenAIBaseURL = "http://localhost:11434/v1"
 
-// OpenAIConfig configures NewOpenAI. Zero fields take the defaults.
+// OpenAIConfig configures NewOpenAI. Zero fields take the defaults. The
+// fields of the embedded CallOptions are set through it in a composite
+// literal (OpenAIConfig{Model: m, CallOptions: CallOptions{Timeout: d}})
+// and read directly (cfg.Timeout).
 type OpenAIConfig struct {
 	// BaseURL is the API root, up to and including /v1; default
 	// DefaultOpenAIBaseURL. Requests go to BaseURL + "/chat/completions".
@@ -30,18 +33,9 @@ type OpenAIConfig struct {
 	APIKey string
 	// Temperature is the sampling temperature; nil means DefaultTemperature.
 	Temperature *float64
-	// MaxOutputTokens bounds the answer (max_tokens); default
-	// DefaultMaxOutputTokens.
-	MaxOutputTokens int
-	// Timeout bounds each HTTP attempt; default DefaultTimeout.
-	Timeout time.Duration
-	// MaxRetries is the number of retries after the first attempt; 0 means
-	// DefaultMaxRetries and a negative value disables retries.
-	MaxRetries int
-	// Backoff tunes the waits between attempts.
-	Backoff Backoff
-	// HTTPClient sends the requests; default a new http.Client.
-	HTTPClient *http.Client
+	// CallOptions bound and retry each call; MaxOutputTokens is sent as
+	// max_tokens. HTTPClient is used as given.
+	CallOptions
 }
 
 // OpenAIConfigFromEnv reads OPENAI_BASE_URL, OPENAI_MODEL and
@@ -85,21 +79,13 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	if cfg.Temperature != nil {
 		temp = *cfg.Temperature
 	}
-	maxTok := cfg.MaxOutputTokens
-	if maxTok <= 0 {
-		maxTok = DefaultMaxOutputTokens
-	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	b := cfg.Backoff.withDefaults()
+	co := cfg.CallOptions.withDefaults()
 	return &OpenAI{
 		endpoint: base + "/chat/completions",
-		model:    cfg.Model, key: cfg.APIKey, temp: temp, max: maxTok, hc: hc,
-		retry:  retrier{backend: "openai", retries: retries(cfg.MaxRetries), timeout: timeout(cfg.Timeout), backoff: b},
+		model:    cfg.Model, key: cfg.APIKey, temp: temp, max: co.MaxOutputTokens, hc: co.HTTPClient,
+		retry:  co.retrier("openai"),
 		redact: redactor{secret: cfg.APIKey},
-		now:    b.Now,
+		now:    co.Backoff.Now,
 	}, nil
 }
 

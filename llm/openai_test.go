@@ -26,7 +26,7 @@ func oaDelta(text string, finish any) map[string]any {
 
 func newTestOpenAI(t *testing.T, f *fake, s *sleeper, mod func(*OpenAIConfig)) *OpenAI {
 	t.Helper()
-	cfg := OpenAIConfig{BaseURL: f.URL + "/v1", Model: "llama3", APIKey: testKey, Backoff: s.backoff(), Timeout: 2 * time.Second}
+	cfg := OpenAIConfig{BaseURL: f.URL + "/v1", Model: "llama3", APIKey: testKey, CallOptions: testCallOptions(s)}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -109,13 +109,7 @@ func TestOpenAITruncation(t *testing.T) {
 					}
 				})
 				o := newTestOpenAI(t, f, &sleeper{}, nil)
-				var resp *Response
-				var err error
-				if stream {
-					resp, err = o.Stream(context.Background(), testPrompt(t, prompt.English), nil)
-				} else {
-					resp, err = o.Generate(context.Background(), testPrompt(t, prompt.English))
-				}
+				resp, err := generate(o, stream, testPrompt(t, prompt.English), nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -136,15 +130,7 @@ func TestOpenAITruncation(t *testing.T) {
 }
 
 func TestOpenAIErrors(t *testing.T) {
-	cases := []struct {
-		name     string
-		handle   func(n int, w http.ResponseWriter, r *http.Request)
-		mod      func(*OpenAIConfig)
-		stream   bool
-		check    func(error) bool
-		wantReqs int
-		wantMsg  string
-	}{
+	cases := []errCase[OpenAIConfig]{
 		{
 			name:   "content filter",
 			handle: func(n int, w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, oaResp("", "content_filter")) },
@@ -198,28 +184,9 @@ func TestOpenAIErrors(t *testing.T) {
 			check:  func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }, wantReqs: 1, wantMsg: "timed out after 50ms",
 		},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := newFake(t, c.handle)
-			o := newTestOpenAI(t, f, &sleeper{}, c.mod)
-			var err error
-			if c.stream {
-				_, err = o.Stream(context.Background(), testPrompt(t, prompt.English), nil)
-			} else {
-				_, err = o.Generate(context.Background(), testPrompt(t, prompt.English))
-			}
-			if err == nil || !c.check(err) {
-				t.Fatalf("err = %v", err)
-			}
-			if c.wantMsg != "" && !strings.Contains(err.Error(), c.wantMsg) {
-				t.Errorf("error %q lacks %q", err, c.wantMsg)
-			}
-			if n := len(f.requests()); n != c.wantReqs {
-				t.Errorf("%d requests, want %d", n, c.wantReqs)
-			}
-			f.assertNoKey(t, err)
-		})
-	}
+	runErrCases(t, prompt.English, cases, func(t *testing.T, f *fake, mod func(*OpenAIConfig)) Client {
+		return newTestOpenAI(t, f, &sleeper{}, mod)
+	})
 }
 
 func TestOpenAI429ThenSuccess(t *testing.T) {
@@ -255,6 +222,31 @@ func TestNewOpenAIConfig(t *testing.T) {
 	o, err := NewOpenAI(OpenAIConfig{Model: "m"})
 	if err != nil || o.endpoint != DefaultOpenAIBaseURL+"/chat/completions" {
 		t.Errorf("%v %+v", err, o)
+	}
+}
+
+func TestCallOptionsDefaults(t *testing.T) {
+	d := CallOptions{}.withDefaults()
+	if d.MaxOutputTokens != DefaultMaxOutputTokens || d.Timeout != DefaultTimeout || d.MaxRetries != DefaultMaxRetries ||
+		d.HTTPClient == nil || d.Backoff.Base != DefaultBackoffBase || d.Backoff.Max != DefaultBackoffMax || d.Backoff.Sleep == nil {
+		t.Errorf("defaults %+v", d)
+	}
+	hc := &http.Client{Timeout: time.Minute}
+	set := CallOptions{MaxOutputTokens: 10, Timeout: time.Second, MaxRetries: 5, HTTPClient: hc}.withDefaults()
+	if set.MaxOutputTokens != 10 || set.Timeout != time.Second || set.MaxRetries != 5 || set.HTTPClient != hc {
+		t.Errorf("set %+v", set)
+	}
+	if r := (CallOptions{MaxRetries: -1}).withDefaults().MaxRetries; r != 0 {
+		t.Errorf("negative MaxRetries gives %d retries, want 0", r)
+	}
+	// Gemini copies the client; OpenAI uses it as given.
+	g, err := NewGemini(GeminiConfig{APIKey: testKey, CallOptions: CallOptions{HTTPClient: hc}})
+	if err != nil || hc.Transport != nil || g.max != DefaultMaxOutputTokens {
+		t.Errorf("gemini: %v, transport %v, max %d", err, hc.Transport, g.max)
+	}
+	o, err := NewOpenAI(OpenAIConfig{Model: "m", CallOptions: CallOptions{HTTPClient: hc, MaxOutputTokens: 7}})
+	if err != nil || o.hc != hc || o.max != 7 || o.retry.retries != DefaultMaxRetries || o.retry.timeout != DefaultTimeout {
+		t.Errorf("openai: %v %+v", err, o)
 	}
 }
 

@@ -21,6 +21,51 @@ const (
 	DefaultBackoffMax = 30 * time.Second
 )
 
+// CallOptions control the calls of a client: how long the answer may be,
+// how long an attempt may take, and how failed attempts are retried. They
+// are embedded in GeminiConfig and OpenAIConfig. Zero fields take the
+// defaults.
+type CallOptions struct {
+	// MaxOutputTokens bounds the answer; default DefaultMaxOutputTokens.
+	MaxOutputTokens int
+	// Timeout bounds each HTTP attempt; default DefaultTimeout.
+	Timeout time.Duration
+	// MaxRetries is the number of retries after the first attempt; 0 means
+	// DefaultMaxRetries and a negative value disables retries.
+	MaxRetries int
+	// Backoff tunes the waits between attempts.
+	Backoff Backoff
+	// HTTPClient sends the requests; default a new http.Client.
+	HTTPClient *http.Client
+}
+
+// withDefaults fills in the defaults. MaxRetries comes out as the number
+// of retries to make: the default for 0, none for a negative value.
+func (c CallOptions) withDefaults() CallOptions {
+	if c.MaxOutputTokens <= 0 {
+		c.MaxOutputTokens = DefaultMaxOutputTokens
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	switch {
+	case c.MaxRetries == 0:
+		c.MaxRetries = DefaultMaxRetries
+	case c.MaxRetries < 0:
+		c.MaxRetries = 0
+	}
+	c.Backoff = c.Backoff.withDefaults()
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{}
+	}
+	return c
+}
+
+// retrier returns the retrier of options filled in by withDefaults.
+func (c CallOptions) retrier(backend string) retrier {
+	return retrier{backend: backend, retries: c.MaxRetries, timeout: c.Timeout, backoff: c.Backoff}
+}
+
 // Backoff says how long to wait between attempts. Zero fields take the
 // defaults; the function fields exist so that tests need no real sleeps.
 type Backoff struct {
