@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/xrayllm/xray/internal/graphlock"
 	"github.com/xrayllm/xray/internal/pool"
 	"github.com/xrayllm/xray/resnet"
 	G "gorgonia.org/gorgonia"
@@ -394,19 +395,31 @@ func (e *Explainer) newGraph(key graphKey) (*camGraph, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gradcam: %w", err)
 	}
+	graphlock.Do(func() { err = cg.addGradient(probe, key.probability) })
+	if err != nil {
+		return nil, err
+	}
+	return cg, nil
+}
+
+// addGradient puts the target score on the graph, differentiates it with
+// respect to the probe and compiles what the CAM reads.
+func (cg *camGraph) addGradient(probe *G.Node, probability bool) error {
+	g := cg.graph
 	scores := g.Logits()
-	if key.probability {
+	var err error
+	if probability {
 		if scores, err = G.SoftMax(scores); err != nil {
-			return nil, fmt.Errorf("gradcam: softmax: %w", err)
+			return fmt.Errorf("gradcam: softmax: %w", err)
 		}
 	}
 	score, err := newTargetScore(scores, cg.targets)
 	if err != nil {
-		return nil, fmt.Errorf("gradcam: target score: %w", err)
+		return fmt.Errorf("gradcam: target score: %w", err)
 	}
 	grads, err := G.Grad(score, probe)
 	if err != nil {
-		return nil, fmt.Errorf("gradcam: differentiating at %s: %w", key.layer, err)
+		return fmt.Errorf("gradcam: differentiating at %s: %w", cg.layer.Name(), err)
 	}
 	cg.grad = grads[0]
 	// Compile only what the gradient, the activation and the logits need:
@@ -414,7 +427,7 @@ func (e *Explainer) newGraph(key graphKey) (*camGraph, error) {
 	// never reads.
 	sub := g.ExprGraph().SubgraphRoots(cg.grad, cg.layer, g.Logits())
 	cg.vm = G.NewTapeMachine(sub)
-	return cg, nil
+	return nil
 }
 
 // run computes the activation, the gradient and the logits for one image;

@@ -40,26 +40,26 @@ func Decode(r io.Reader, maxPixels int) (img image.Image, format string, err err
 		case rr.err != nil:
 			return nil, "", fmt.Errorf("preprocess: reading image: %w", rr.err)
 		case head.Len() == 0:
-			return nil, "", errors.New("preprocess: no image data (empty input)")
+			return nil, "", invalid(errors.New("preprocess: no image data (empty input)"))
 		}
-		return nil, "", err
+		return nil, "", invalid(err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, format, fmt.Errorf("preprocess: %s header declares an empty image (%dx%d)", format, cfg.Width, cfg.Height)
+		return nil, format, invalid(fmt.Errorf("preprocess: %s header declares an empty image (%dx%d)", format, cfg.Width, cfg.Height))
 	}
 	if tooMany(cfg.Width, cfg.Height, maxPixels) {
-		return nil, format, fmt.Errorf("preprocess: %s image is %dx%d, more than the limit of %d pixels", format, cfg.Width, cfg.Height, maxPixels)
+		return nil, format, invalid(fmt.Errorf("preprocess: %s image is %dx%d, more than the limit of %d pixels", format, cfg.Width, cfg.Height, maxPixels))
 	}
 	img, format, err = decode(io.MultiReader(&head, rr))
 	if err != nil {
 		if rr.err != nil {
 			return nil, format, fmt.Errorf("preprocess: reading %s image: %w", format, rr.err)
 		}
-		return nil, format, err
+		return nil, format, invalid(err)
 	}
 	b := img.Bounds()
 	if b.Empty() || tooMany(b.Dx(), b.Dy(), maxPixels) {
-		return nil, format, fmt.Errorf("preprocess: %s image decoded as %dx%d (header said %dx%d)", format, b.Dx(), b.Dy(), cfg.Width, cfg.Height)
+		return nil, format, invalid(fmt.Errorf("preprocess: %s image decoded as %dx%d (header said %dx%d)", format, b.Dx(), b.Dy(), cfg.Width, cfg.Height))
 	}
 	return img, format, nil
 }
@@ -118,3 +118,20 @@ func (r *recordingReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// ErrInvalidImage is matched (with errors.Is) by every error caused by the
+// image data itself: an unknown format, corrupt or truncated data, empty
+// or over-limit dimensions. Errors of the reader and invalid Options do
+// not match it, so a server can answer the first with 400 and the others
+// with 500.
+var ErrInvalidImage = errors.New("preprocess: invalid image")
+
+// invalidImage marks an error as caused by the image data.
+type invalidImage struct{ err error }
+
+func (e *invalidImage) Error() string        { return e.err.Error() }
+func (e *invalidImage) Unwrap() error        { return e.err }
+func (e *invalidImage) Is(target error) bool { return target == ErrInvalidImage }
+
+// invalid wraps err as an ErrInvalidImage.
+func invalid(err error) error { return &invalidImage{err: err} }

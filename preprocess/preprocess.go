@@ -120,7 +120,7 @@ func Load(r io.Reader, opts *Options) (*Input, error) {
 // FromImage preprocesses an already decoded image like Load. opts may be nil.
 func FromImage(img image.Image, opts *Options) (*Input, error) {
 	if img == nil {
-		return nil, errors.New("preprocess: nil image")
+		return nil, invalid(errors.New("preprocess: nil image"))
 	}
 	w, h, err := opts.size()
 	if err != nil {
@@ -129,10 +129,10 @@ func FromImage(img image.Image, opts *Options) (*Input, error) {
 	limit := opts.maxPixels()
 	b := img.Bounds()
 	if b.Empty() {
-		return nil, fmt.Errorf("preprocess: empty image (%dx%d)", b.Dx(), b.Dy())
+		return nil, invalid(fmt.Errorf("preprocess: empty image (%dx%d)", b.Dx(), b.Dy()))
 	}
 	if tooMany(b.Dx(), b.Dy(), limit) {
-		return nil, fmt.Errorf("preprocess: image is %dx%d, more than %d pixels", b.Dx(), b.Dy(), limit)
+		return nil, invalid(fmt.Errorf("preprocess: image is %dx%d, more than %d pixels", b.Dx(), b.Dy(), limit))
 	}
 	if tooMany(w, h, limit) {
 		return nil, fmt.Errorf("preprocess: output size %dx%d is more than %d pixels", w, h, limit)

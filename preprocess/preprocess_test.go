@@ -479,11 +479,18 @@ func TestDecodeErrors(t *testing.T) {
 		if !strings.HasPrefix(err.Error(), "preprocess: ") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want it to mention %q", c.name, err, c.want)
 		}
+		if !errors.Is(err, ErrInvalidImage) {
+			t.Errorf("%s: err = %v does not match ErrInvalidImage", c.name, err)
+		}
+	}
+	if _, _, err := Decode(bytes.NewReader(pngHeader(100000, 100000)), 0); !errors.Is(err, ErrInvalidImage) {
+		t.Errorf("huge image: err = %v does not match ErrInvalidImage", err)
 	}
 	if _, _, err := Decode(nil, 0); err == nil {
 		t.Error("nil reader: no error")
 	}
-	if _, _, err := Decode(errReader{}, 0); err == nil || !errors.Is(err, errBoom) {
+	// A failing reader is an I/O problem, not bad image data.
+	if _, _, err := Decode(errReader{}, 0); err == nil || !errors.Is(err, errBoom) || errors.Is(err, ErrInvalidImage) {
 		t.Errorf("failing reader: err = %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/xrayllm/xray/internal/graphlock"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -140,7 +141,7 @@ func (m *Model) NewGraph(opts GraphOptions) (*Graph, error) {
 		p:     &m.params,
 		graph: &Graph{g: G.NewGraph(), nodes: map[string]*G.Node{}, probes: map[string]*G.Node{}, opts: opts},
 	}
-	b.build(m.layout)
+	graphlock.Do(func() { b.build(m.layout) })
 	if b.err != nil {
 		return nil, fmt.Errorf("resnet: building the graph: %w", b.err)
 	}
@@ -208,8 +209,7 @@ func (b *builder) op(f func() (*G.Node, error)) *G.Node {
 // conv adds a convolution whose weight node is named <module>.weight.
 func (b *builder) conv(x *G.Node, module string, stride, pad int) *G.Node {
 	return b.op(func() (*G.Node, error) {
-		t := b.p.convs[module]
-		w := G.NewTensor(b.graph.g, tensor.Float32, 4, G.WithName(module+".weight"), G.WithValue(t))
+		w := G.NewTensor(b.graph.g, tensor.Float32, 4, G.WithName(module+".weight"), G.WithValue(shared(b.p.convs[module])))
 		return conv2d(x, w, stride, pad)
 	})
 }
@@ -227,10 +227,17 @@ func (b *builder) relu(x *G.Node, name string) *G.Node {
 // linear adds the classifier.
 func (b *builder) linear(x *G.Node) *G.Node {
 	return b.op(func() (*G.Node, error) {
-		w := G.NewMatrix(b.graph.g, tensor.Float32, G.WithName("fc.weight"), G.WithValue(b.p.fcW))
-		bias := G.NewMatrix(b.graph.g, tensor.Float32, G.WithName("fc.bias"), G.WithValue(b.p.fcB))
+		w := G.NewMatrix(b.graph.g, tensor.Float32, G.WithName("fc.weight"), G.WithValue(shared(b.p.fcW)))
+		bias := G.NewMatrix(b.graph.g, tensor.Float32, G.WithName("fc.bias"), G.WithValue(shared(b.p.fcB)))
 		return linear(x, w, bias)
 	})
+}
+
+// shared returns a tensor of its own over t's data. Graphs never write
+// their weights, but compiling a machine sets fields of the tensors bound
+// to its nodes (their engine), so each graph gets its own headers.
+func shared(t *tensor.Dense) *tensor.Dense {
+	return tensor.New(tensor.WithShape(t.Shape().Clone()...), tensor.WithBacking(t.Data()))
 }
 
 // named records n under name, inserting the gradient probe there when one

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 
+	"github.com/xrayllm/xray/internal/graphlock"
 	"github.com/xrayllm/xray/internal/pool"
 	"github.com/xrayllm/xray/preprocess"
 	"github.com/xrayllm/xray/weights"
@@ -320,7 +321,9 @@ func (m *Model) newRunner(k int) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &runner{graph: g, vm: G.NewTapeMachine(g.g)}, nil
+	r := &runner{graph: g}
+	graphlock.Do(func() { r.vm = G.NewTapeMachine(g.g) })
+	return r, nil
 }
 
 // run sets the input and executes the graph once.

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// findChromium returns the path of a Chromium or Chrome binary, or "".
+// $CHROMIUM overrides the search.
+func findChromium() string {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browserContext starts headless Chromium with a fresh profile and no
+// background networking (the test machine is offline).
+func browserContext(t *testing.T) context.Context {
+	t.Helper()
+	path := findChromium()
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no Chromium binary found, and CI=true: install chromium (apt-get install chromium) — .ci/run does")
+		}
+		t.Skip("install chromium (apt-get install chromium) — .ci/run does")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 1600),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("metrics-recording-only", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(cancelCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancelTimeout)
+	return ctx
+}
+
+func TestBrowserUploadAndReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	ctx := browserContext(t)
+	srv := httptest.NewServer(newServer(serveAnalyzer(t, nil), serverConfig{Lang: "en"}))
+	defer srv.Close()
+	dir := t.TempDir()
+	imgPath := filepath.Join(dir, "synthetic-chest.png")
+	if err := os.WriteFile(imgPath, servePNG(t, 320, 280), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("notice")),
+		// /api/info has filled the method list.
+		waitTrue(`document.querySelectorAll("#method option").length > 1`),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{imgPath}),
+		chromedp.Click(chromedp.ID("analyze")),
+		chromedp.WaitVisible(chromedp.CSS("#reportBody h2")),
+		waitTrue(`(() => { const i = document.getElementById("overlay"); return i.complete && i.naturalWidth > 0; })()`),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	label := browse(t, ctx, chromedp.Text(chromedp.ID("label")))
+	heading := browse(t, ctx, chromedp.Text(chromedp.CSS("#reportBody h2")))
+	notice := browse(t, ctx, chromedp.Text(chromedp.ID("notice")))
+	width := browse(t, ctx, chromedp.Evaluate[int](`document.getElementById("overlay").naturalWidth`))
+	escaped := browse(t, ctx, chromedp.Evaluate[string](`renderMarkdown("<img src=x onerror=alert(1)> **bold**")`))
+	shot := browse(t, ctx, chromedp.FullScreenshot(100))
+	t.Logf("upload to rendered report: %v", time.Since(start).Round(time.Millisecond))
+	if label != "NORMAL" && label != "PNEUMONIA" {
+		t.Errorf("label %q", label)
+	}
+	if !strings.Contains(heading, "Chest X-ray educational report") {
+		t.Errorf("report heading %q", heading)
+	}
+	if width != 224 {
+		t.Errorf("overlay naturalWidth %d, want 224", width)
+	}
+	if !strings.Contains(notice, "not a medical diagnosis") {
+		t.Errorf("notice %q lacks the English disclaimer", notice)
+	}
+	if strings.Contains(escaped, "<img") || !strings.Contains(escaped, "&lt;img") || !strings.Contains(escaped, "<strong>bold</strong>") {
+		t.Errorf("markdown renderer let HTML through or lost bold: %q", escaped)
+	}
+	saveScreenshot(t, shot)
+}
+
+// waitTrue polls a JavaScript expression until it is true.
+func waitTrue(expr string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(30*time.Second))(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// browse runs one browser action and fails the test on error.
+func browse[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	return v
+}
+
+// saveScreenshot writes the page's screenshot to a directory that outlives
+// the test and logs its path.
+func saveScreenshot(t *testing.T, png []byte) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "xray-browser-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "page.png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}

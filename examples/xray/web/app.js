@@ -1,0 +1,374 @@
+// xray serve: the page's script. It talks only to this server (/api/info,
+// /api/analyze) and never inserts server text as HTML except through the
+// small escaping Markdown renderer below.
+"use strict";
+
+const STRINGS = {
+  ko: {
+    noticeTag: "교육용 · 진단 아님",
+    title: "흉부 X선 Grad-CAM 학습 도구",
+    subtitle: "ResNet34가 NORMAL/PNEUMONIA를 어떻게 구분하는지, 그리고 어디를 보았는지 살펴봅니다.",
+    langLabel: "언어",
+    inputHeading: "1. 영상 올리기",
+    fileLabel: "흉부 X선 영상 (PNG, JPEG, …)",
+    privacy: "영상은 메모리에서만 처리되며 저장하거나 기록하지 않습니다. 실제 환자 영상 대신 공개 교육용 데이터를 사용하세요.",
+    methodLabel: "CAM 방법",
+    layerLabel: "층",
+    targetLabel: "설명할 클래스",
+    targetPredicted: "예측된 클래스",
+    colormapLabel: "색상표",
+    reportLabel: "교육용 보고서 작성",
+    analyze: "분석하기",
+    resultHeading: "2. 모델의 답",
+    predLabel: "예측",
+    inputCaption: "네트워크 입력 (224×224)",
+    overlayCaption: "Grad-CAM 오버레이",
+    notesHeading: "네트워크가 본 곳",
+    notesDetails: "자세한 메모",
+    camCaveat: "Grad-CAM은 모델이 결정의 근거를 어디서 끌어왔는지를 보여 줄 뿐, 그곳에 병변이 있다는 뜻이 아닙니다.",
+    reportHeading: "3. 교육용 보고서",
+    footer: "xray — 학습 도구이며 의료기기가 아닙니다.",
+    stages: "단계 출력",
+    blocks: "블록과 합성곱 (고급)",
+    working: "분석 중… (보고서 작성에는 시간이 걸릴 수 있습니다)",
+    done: "완료",
+    needFile: "먼저 영상 파일을 고르세요.",
+    failed: "오류: ",
+    busy: "서버가 바쁩니다. 잠시 후 다시 시도하세요.",
+    peak: "최고점",
+    centroid: "무게중심",
+    spread: "0.5 이상인 면적",
+    borderShare: "가장자리 띠의 비중",
+    emptyMap: "맵이 비어 있습니다: 이 층에서는 목표 클래스를 지지한 부분이 없습니다.",
+    borderTitle: "주의: 가장자리를 보고 있음",
+    faith: "충실도 (상위 20%만 남겼을 때 확신 감소)",
+    camSource: (m, l, t) => `방법 ${m}, 층 ${l}, 설명한 클래스 ${t}`,
+    backend: (b) => `보고서 작성: ${b}`,
+    meta: (b, fb) => `작성: ${b}` + (fb ? ` · 오프라인 보고서로 대체됨 (${fb})` : ""),
+    truncated: " · 토큰 한도에서 잘림",
+  },
+  en: {
+    noticeTag: "Educational · not a diagnosis",
+    title: "Chest X-ray Grad-CAM explainer",
+    subtitle: "See how a ResNet34 tells NORMAL from PNEUMONIA, and where it looked.",
+    langLabel: "Language",
+    inputHeading: "1. Upload an image",
+    fileLabel: "Chest X-ray image (PNG, JPEG, …)",
+    privacy: "The image is processed in memory only; it is never stored or logged. Use public teaching data rather than real patient images.",
+    methodLabel: "CAM method",
+    layerLabel: "Layer",
+    targetLabel: "Class to explain",
+    targetPredicted: "predicted",
+    colormapLabel: "Colormap",
+    reportLabel: "Write the educational report",
+    analyze: "Analyze",
+    resultHeading: "2. The model's answer",
+    predLabel: "Prediction",
+    inputCaption: "Network input (224×224)",
+    overlayCaption: "Grad-CAM overlay",
+    notesHeading: "Where the network looked",
+    notesDetails: "Detailed notes",
+    camCaveat: "Grad-CAM shows where the model drew the evidence for its decision from; it does not mean there is a lesion there.",
+    reportHeading: "3. Educational report",
+    footer: "xray — a teaching tool, not a medical device.",
+    stages: "Stage outputs",
+    blocks: "Blocks and convolutions (advanced)",
+    working: "Analyzing… (writing the report can take a while)",
+    done: "Done",
+    needFile: "Choose an image file first.",
+    failed: "Error: ",
+    busy: "The server is busy. Try again in a moment.",
+    peak: "Peak",
+    centroid: "Centre of mass",
+    spread: "Area above 0.5",
+    borderShare: "Share in the border band",
+    emptyMap: "The map is empty: nothing at this layer spoke for the target class.",
+    borderTitle: "Caution: attention at the image border",
+    faith: "Faithfulness (confidence drop keeping only the top 20%)",
+    camSource: (m, l, t) => `method ${m}, layer ${l}, explained class ${t}`,
+    backend: (b) => `Report writer: ${b}`,
+    meta: (b, fb) => `Written by: ${b}` + (fb ? ` · fell back to the offline report (${fb})` : ""),
+    truncated: " · cut at the token limit",
+  },
+};
+
+const $ = (id) => document.getElementById(id);
+let lang = "ko";
+let info = null;
+
+function t(key) {
+  return (STRINGS[lang] || STRINGS.ko)[key];
+}
+
+// applyLang switches the page's strings and the visible notice.
+function applyLang(l) {
+  lang = STRINGS[l] ? l : "ko";
+  document.documentElement.lang = lang;
+  $("lang").value = lang;
+  for (const el of document.querySelectorAll("[data-i18n]")) {
+    const s = t(el.dataset.i18n);
+    if (typeof s === "string") el.textContent = s;
+  }
+  for (const el of document.querySelectorAll(".disclaimer")) {
+    el.hidden = el.dataset.lang !== lang;
+  }
+  fillLayers();
+  if (info) $("backend").textContent = t("backend")(info.llm_backend);
+}
+
+function option(value, text) {
+  const o = document.createElement("option");
+  o.value = value;
+  o.textContent = text;
+  return o;
+}
+
+function fillSelect(sel, values, def) {
+  sel.replaceChildren(...values.map((v) => option(v, v)));
+  if (def && values.includes(def)) sel.value = def;
+}
+
+// fillLayers lists the stage outputs first and the rest in a second group.
+function fillLayers() {
+  if (!info) return;
+  const sel = $("layer");
+  const cur = sel.value || info.defaults.layer;
+  const stages = info.cam_layers.filter((n) => /^layer\d$/.test(n)).reverse();
+  const rest = info.cam_layers.filter((n) => !/^layer\d$/.test(n));
+  const g1 = document.createElement("optgroup");
+  g1.label = t("stages");
+  g1.append(...stages.map((v) => option(v, v)));
+  const g2 = document.createElement("optgroup");
+  g2.label = t("blocks");
+  g2.append(...rest.map((v) => option(v, v)));
+  sel.replaceChildren(g1, g2);
+  if (info.cam_layers.includes(cur)) sel.value = cur;
+}
+
+function fillTargets() {
+  const sel = $("target");
+  const first = option("", t("targetPredicted"));
+  first.dataset.i18n = "targetPredicted";
+  sel.replaceChildren(first, ...info.classes.map((c) => option(c, c)));
+  sel.value = info.defaults.target || "";
+}
+
+async function loadInfo() {
+  try {
+    const r = await fetch("/api/info", { cache: "no-store" });
+    if (!r.ok) return;
+    info = await r.json();
+  } catch (_) {
+    return;
+  }
+  fillSelect($("method"), info.cam_methods, info.defaults.method);
+  fillSelect($("colormap"), info.colormaps, info.defaults.colormap);
+  fillTargets();
+  applyLang(info.defaults.lang || lang);
+}
+
+function setStatus(text, isError) {
+  const s = $("status");
+  s.textContent = text;
+  s.classList.toggle("error", !!isError);
+}
+
+async function analyze(ev) {
+  ev.preventDefault();
+  const file = $("file").files[0];
+  if (!file) {
+    setStatus(t("needFile"), true);
+    return;
+  }
+  const fd = new FormData();
+  fd.append("image", file, "upload");
+  for (const k of ["method", "layer", "target", "colormap"]) fd.append(k, $(k).value);
+  fd.append("lang", lang);
+  fd.append("report", $("report").checked ? "true" : "false");
+  $("analyze").disabled = true;
+  setStatus(t("working"), false);
+  try {
+    const r = await fetch("/api/analyze", { method: "POST", body: fd, cache: "no-store" });
+    let body = null;
+    try {
+      body = await r.json();
+    } catch (_) {
+      body = { error: `HTTP ${r.status}` };
+    }
+    if (!r.ok) {
+      setStatus(r.status === 503 ? t("busy") : t("failed") + (body.error || `HTTP ${r.status}`), true);
+      return;
+    }
+    render(body);
+    setStatus(t("done"), false);
+  } catch (e) {
+    setStatus(t("failed") + e.message, true);
+  } finally {
+    $("analyze").disabled = false;
+  }
+}
+
+function pct(x) {
+  return (100 * x).toFixed(1) + "%";
+}
+
+// render shows one analysis.
+function render(res) {
+  const p = res.prediction;
+  $("label").textContent = p.label;
+  $("label").className = "label " + (p.label === "NORMAL" ? "normal" : "other");
+  $("probs").replaceChildren(...p.classes.map((c) => probRow(c, p.probs[c], c === p.label)));
+  $("input").src = res.input_png;
+  $("input").alt = t("inputCaption");
+  $("overlay").src = res.overlay_png;
+  $("overlay").alt = t("overlayCaption");
+  const cam = res.cam;
+  $("camsource").textContent = t("camSource")(cam.method, cam.layer, cam.target);
+  renderNotes(res);
+  $("result").hidden = false;
+  renderReport(res.report);
+}
+
+function probRow(cls, prob, chosen) {
+  const row = document.createElement("div");
+  row.className = "prob" + (chosen ? " chosen" : "");
+  const name = document.createElement("span");
+  name.className = "pname";
+  name.textContent = cls;
+  const bar = document.createElement("span");
+  bar.className = "bar";
+  const fill = document.createElement("span");
+  fill.className = "fill";
+  fill.style.width = Math.max(0, Math.min(100, 100 * prob)).toFixed(1) + "%";
+  bar.append(fill);
+  const val = document.createElement("span");
+  val.className = "pval";
+  val.textContent = pct(prob);
+  row.append(name, bar, val);
+  return row;
+}
+
+function li(label, value) {
+  const el = document.createElement("li");
+  const b = document.createElement("strong");
+  b.textContent = label + ": ";
+  el.append(b, document.createTextNode(value));
+  return el;
+}
+
+function renderNotes(res) {
+  const n = res.cam.notes;
+  const ct = res.cam_text;
+  const items = [];
+  if (n.empty) {
+    items.push(li("—", t("emptyMap")));
+  } else {
+    items.push(li(t("peak"), `${ct.peak_zone} (x=${n.peak.x.toFixed(0)}, y=${n.peak.y.toFixed(0)})`));
+    items.push(li(t("centroid"), ct.centroid_zone));
+    items.push(li(t("spread"), pct(n.spread)));
+    items.push(li(t("borderShare"), pct(n.border_share)));
+  }
+  const f = res.cam.faithfulness;
+  if (f) items.push(li(t("faith"), `${pct(f.original)} → ${pct(f.masked)}`));
+  $("notes").replaceChildren(...items);
+  $("notesText").textContent = ct.summary;
+  const w = $("border");
+  if (ct.border_warning) {
+    const h = document.createElement("strong");
+    h.textContent = t("borderTitle");
+    const p = document.createElement("p");
+    p.textContent = ct.border_warning;
+    w.replaceChildren(h, p);
+    w.hidden = false;
+  } else {
+    w.replaceChildren();
+    w.hidden = true;
+  }
+}
+
+function renderReport(rep) {
+  const card = $("reportCard");
+  if (!rep) {
+    card.hidden = true;
+    return;
+  }
+  let meta = t("meta")(rep.model ? `${rep.backend} (${rep.model})` : rep.backend, rep.fell_back ? rep.fallback_reason || "?" : "");
+  if (rep.truncated) meta += t("truncated");
+  $("reportMeta").textContent = meta;
+  $("reportBody").innerHTML = renderMarkdown(rep.markdown || "");
+  card.hidden = false;
+}
+
+// escapeHTML makes text safe to place in HTML.
+function escapeHTML(s) {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+
+// inline renders bold, italics and code spans in already escaped text.
+function inline(s) {
+  return s
+    .replace(/`([^`]+)`/g, "<code>$1</code>")
+    .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
+    .replace(/__([^_]+)__/g, "<strong>$1</strong>")
+    .replace(/(^|[\s(])\*([^*\s][^*]*)\*(?=$|[\s.,;:!?)])/g, "$1<em>$2</em>")
+    .replace(/(^|[\s(])_([^_\s][^_]*)_(?=$|[\s.,;:!?)])/g, "$1<em>$2</em>");
+}
+
+// renderMarkdown is a tiny, safe Markdown renderer: it escapes all HTML
+// first, then knows headings, bold, italics, code spans, lists, rules and
+// paragraphs. Links and raw HTML are shown as text.
+function renderMarkdown(md) {
+  const lines = escapeHTML(md.replace(/\r\n?/g, "\n")).split("\n");
+  const out = [];
+  let para = [];
+  let list = null;
+  const flushPara = () => {
+    if (para.length) out.push("<p>" + inline(para.join(" ")) + "</p>");
+    para = [];
+  };
+  const flushList = () => {
+    if (list) out.push(`<${list.tag}>` + list.items.map((i) => "<li>" + inline(i) + "</li>").join("") + `</${list.tag}>`);
+    list = null;
+  };
+  for (const raw of lines) {
+    const line = raw.trim();
+    let m;
+    if (line === "") {
+      flushPara();
+      flushList();
+    } else if ((m = /^(#{1,6})\s+(.*)$/.exec(line))) {
+      flushPara();
+      flushList();
+      const lvl = Math.min(6, m[1].length + 1);
+      out.push(`<h${lvl}>` + inline(m[2].replace(/\s+#+$/, "")) + `</h${lvl}>`);
+    } else if (/^([-*_])(\s*\1){2,}$/.test(line)) {
+      flushPara();
+      flushList();
+      out.push("<hr>");
+    } else if ((m = /^[-*+]\s+(.*)$/.exec(line)) || (m = /^\d+[.)]\s+(.*)$/.exec(line))) {
+      flushPara();
+      const tag = /^\d/.test(line) ? "ol" : "ul";
+      if (list && list.tag !== tag) flushList();
+      if (!list) list = { tag, items: [] };
+      list.items.push(m[1]);
+    } else if (list && /^\s{2,}/.test(raw)) {
+      list.items[list.items.length - 1] += " " + line;
+    } else {
+      flushList();
+      para.push(line);
+    }
+  }
+  flushPara();
+  flushList();
+  return out.join("\n");
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  applyLang(document.documentElement.lang || "ko");
+  $("lang").addEventListener("change", () => {
+    applyLang($("lang").value);
+    if (info) fillTargets();
+  });
+  $("form").addEventListener("submit", analyze);
+  loadInfo();
+});
