@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/xrayllm/xray/internal/reftest"
 )
 
 // pureExpected is the part of the reference's expected.json these tests read.
@@ -23,14 +25,11 @@ type pureExpected struct {
 	} `json:"images"`
 }
 
-// pureRefDir returns XRAY_REFERENCE_DIR or skips the test.
+// pureRefDir returns the reference directory or skips the test when
+// XRAY_REFERENCE_DIR is unset (see internal/reftest).
 func pureRefDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("XRAY_REFERENCE_DIR")
-	if dir == "" {
-		t.Skip("XRAY_REFERENCE_DIR unset; set it to ../shared/reference to compare with PyTorch")
-	}
-	return dir
+	return reftest.Dir(t)
 }
 
 func loadExpected(t testing.TB, dir string) pureExpected {
@@ -52,16 +51,9 @@ func loadExpected(t testing.TB, dir string) pureExpected {
 // readF32 reads n little-endian float32 values from path.
 func readF32(t testing.TB, path string, n int) []float32 {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	x, err := reftest.ReadF32(path, n)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(b) != 4*n {
-		t.Fatalf("%s: %d bytes, want %d", path, len(b), 4*n)
-	}
-	x := make([]float32, n)
-	for i := range x {
-		x[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
 	return x
 }
