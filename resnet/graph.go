@@ -206,11 +206,15 @@ func (b *builder) op(f func() (*G.Node, error)) *G.Node {
 	return n
 }
 
-// conv adds a convolution whose weight node is named <module>.weight.
+// conv adds a convolution of the module's weight, a constant of the op
+// (the graph has no weight node for it).
 func (b *builder) conv(x *G.Node, module string, stride, pad int) *G.Node {
 	return b.op(func() (*G.Node, error) {
-		w := G.NewTensor(b.graph.g, tensor.Float32, 4, G.WithName(module+".weight"), G.WithValue(shared(b.p.convs[module])))
-		return conv2d(x, w, stride, pad)
+		w, ok := b.p.convs[module]
+		if !ok {
+			return nil, fmt.Errorf("no weight for %s", module)
+		}
+		return conv2d(x, w, module, stride, pad)
 	})
 }
 

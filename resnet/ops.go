@@ -11,10 +11,15 @@ import (
 // own gradient, say) replaces one function here and leaves the graph's
 // names, and everything that differentiates through it, unchanged.
 
-// conv2d builds a bias-free 2-D convolution, as torchvision's ResNet uses.
-func conv2d(x, w *G.Node, stride, pad int) (*G.Node, error) {
-	k := w.Shape()
-	return G.Conv2d(x, w, tensor.Shape{k[2], k[3]}, []int{pad, pad}, []int{stride, stride}, []int{1, 1})
+// conv2d builds a bias-free 2-D convolution, as torchvision's ResNet uses,
+// of module name with the Cout×Cin×kh×kw weight w, a constant of the op
+// shared read-only (see convOp); only the input is differentiated.
+func conv2d(x *G.Node, w *tensor.Dense, name string, stride, pad int) (*G.Node, error) {
+	op, err := newConvOp(name, w, stride, pad)
+	if err != nil {
+		return nil, err
+	}
+	return G.ApplyOp(op, x)
 }
 
 // batchNorm applies eval-mode batch normalisation, folded into a

@@ -1,0 +1,31 @@
+package gemm
+
+// goKernel is the portable micro-kernel: c[6×16] (rows ldc apart) =
+// (c if acc) + a·b over kc packed steps, accumulating in float32 as the
+// assembly kernel does.
+func goKernel(kc int, a, b, c []float32, ldc int, acc bool) {
+	var t [mr * nr]float32
+	a = a[:kc*mr]
+	b = b[:kc*nr]
+	for p := 0; p < kc; p++ {
+		bs := (*[nr]float32)(b[p*nr:])
+		as := (*[mr]float32)(a[p*mr:])
+		for i, av := range as {
+			row := (*[nr]float32)(t[i*nr:])
+			for j, bv := range bs {
+				row[j] += av * bv
+			}
+		}
+	}
+	for i := 0; i < mr; i++ {
+		row := c[i*ldc : i*ldc+nr]
+		src := t[i*nr : i*nr+nr]
+		if acc {
+			for j, v := range src {
+				row[j] += v
+			}
+		} else {
+			copy(row, src)
+		}
+	}
+}
