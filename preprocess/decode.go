@@ -17,7 +17,8 @@ import (
 	_ "golang.org/x/image/webp"
 )
 
-// Decode decodes a JPEG, PNG, GIF (first frame), BMP, TIFF or WebP image.
+// Decode decodes a JPEG, PNG, GIF (first frame), BMP, TIFF or WebP image,
+// or a DICOM file (see DecodeDICOM, format "dicom").
 // It first reads the header with image.DecodeConfig and refuses images
 // with a non-positive size or with more than maxPixels pixels
 // (maxPixels <= 0 means DefaultMaxPixels) before any pixel memory is
@@ -34,7 +35,15 @@ func Decode(r io.Reader, maxPixels int) (img image.Image, format string, err err
 	// reader need not be seekable and is read only once.
 	var head bytes.Buffer
 	rr := &recordingReader{r: r}
-	cfg, format, err := decodeConfig(io.TeeReader(rr, &head))
+	// DICOM (128-byte preamble, then "DICM") has its own decoder.
+	sniff := make([]byte, 132)
+	n, _ := io.ReadFull(rr, sniff)
+	if rr.err == nil && isDICOM(sniff[:n]) {
+		img, err := decodeDICOMStream(sniff, rr, maxPixels)
+		return img, "dicom", err
+	}
+	src := io.MultiReader(bytes.NewReader(sniff[:n]), rr)
+	cfg, format, err := decodeConfig(io.TeeReader(src, &head))
 	if err != nil {
 		switch {
 		case rr.err != nil:
@@ -50,7 +59,7 @@ func Decode(r io.Reader, maxPixels int) (img image.Image, format string, err err
 	if tooMany(cfg.Width, cfg.Height, maxPixels) {
 		return nil, format, invalid(fmt.Errorf("preprocess: %s image is %dx%d, more than the limit of %d pixels", format, cfg.Width, cfg.Height, maxPixels))
 	}
-	img, format, err = decode(io.MultiReader(&head, rr))
+	img, format, err = decode(io.MultiReader(&head, src))
 	if err != nil {
 		if rr.err != nil {
 			return nil, format, fmt.Errorf("preprocess: reading %s image: %w", format, rr.err)

@@ -53,4 +53,17 @@
 //
 // Supported formats: JPEG, PNG, GIF (first frame), BMP, TIFF and WebP.
 // Importing this package registers those decoders with package image.
+//
+// # DICOM
+//
+// [Decode] also reads DICOM files (a 128-byte preamble, then "DICM"),
+// which PIL cannot open, so there is no PIL behaviour to match:
+// [DecodeDICOM] takes the first frame of uncompressed 8- or 16-bit
+// MONOCHROME1 or MONOCHROME2 pixel data, applies the modality rescale and
+// the first VOI window (PS3.3 C.11.2.1.2; the frame's min and max when there
+// is none) and returns 8-bit grey, which then goes through the same
+// pipeline. Compressed transfer syntaxes and colour are refused with an
+// error that names them. A hostile file is checked element by element
+// against its own size before github.com/suyashkumar/dicom parses it,
+// because that library allocates declared lengths before checking them.
 package preprocess
