@@ -14,7 +14,6 @@ import (
 	"github.com/xrayllm/xray/internal/pool"
 	"github.com/xrayllm/xray/resnet"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // DefaultLayer is the layer CAMs look at unless told otherwise:
@@ -237,7 +236,7 @@ func (e *Explainer) layerData(ctx context.Context, x []float32, o resolved, need
 	if err != nil {
 		return LayerData{}, resnet.Prediction{}, err
 	}
-	return d, e.prediction(logits), nil
+	return d, e.model.Prediction(logits), nil
 }
 
 // forwardData gets the activation without a gradient.
@@ -248,14 +247,7 @@ func (e *Explainer) forwardData(ctx context.Context, x []float32, layer string) 
 	}
 	a := acts[layer]
 	d := LayerData{C: a.Shape[1], H: a.Shape[2], W: a.Shape[3], Acts: a.Data}
-	return d, e.prediction(acts["fc"].Data), nil
-}
-
-// prediction turns one image's logits into a Prediction.
-func (e *Explainer) prediction(logits []float32) resnet.Prediction {
-	probs := resnet.Softmax(logits)
-	best := argmax(logits)
-	return resnet.Prediction{Label: e.model.Classes()[best], Index: best, Probs: probs, Logits: logits}
+	return d, e.model.Prediction(acts["fc"].Data), nil
 }
 
 // finish applies the method and the post-processing.
@@ -446,31 +438,19 @@ func (cg *camGraph) run(x []float32, class int) (d LayerData, logits []float32, 
 	if err := cg.vm.RunAll(); err != nil {
 		return LayerData{}, nil, fmt.Errorf("gradcam: graph run: %w", err)
 	}
-	acts, shape, err := float32Value(cg.layer)
+	shape, acts, err := resnet.NodeValue(cg.layer)
 	if err != nil {
 		return LayerData{}, nil, err
 	}
-	grads, _, err := float32Value(cg.grad)
+	_, grads, err := resnet.NodeValue(cg.grad)
 	if err != nil {
 		return LayerData{}, nil, err
 	}
-	logits, _, err = float32Value(cg.graph.Logits())
+	_, logits, err = resnet.NodeValue(cg.graph.Logits())
 	if err != nil {
 		return LayerData{}, nil, err
 	}
 	return LayerData{C: shape[1], H: shape[2], W: shape[3], Acts: acts, Grads: grads}, logits, nil
-}
-
-// float32Value copies a node's float32 value.
-func float32Value(n *G.Node) ([]float32, tensor.Shape, error) {
-	t, ok := n.Value().(*tensor.Dense)
-	if !ok || t.Dtype() != tensor.Float32 {
-		return nil, nil, fmt.Errorf("gradcam: %s has no float32 value", n.Name())
-	}
-	if t.RequiresIterator() {
-		t = t.Materialize().(*tensor.Dense)
-	}
-	return slices.Clone(t.Data().([]float32)), t.Shape().Clone(), nil
 }
 
 // close releases the machine.

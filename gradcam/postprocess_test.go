@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -121,7 +122,7 @@ func TestResizeBilinearGolden(t *testing.T) {
 
 func TestResizeBilinearIdentityAndConstant(t *testing.T) {
 	src := []float32{1, 2, 3, 4, 5, 6}
-	if got := ResizeBilinear(src, 2, 3, 2, 3); !equal32(got, src) {
+	if got := ResizeBilinear(src, 2, 3, 2, 3); !slices.Equal(got, src) {
 		t.Errorf("same-size resize changed the map: %v", got)
 	}
 	c := []float32{0.25, 0.25, 0.25, 0.25}
@@ -133,18 +134,6 @@ func TestResizeBilinearIdentityAndConstant(t *testing.T) {
 	if ResizeBilinear(src, 2, 2, 4, 4) != nil || ResizeBilinear(src, 2, 3, 0, 4) != nil {
 		t.Error("bad sizes did not give nil")
 	}
-}
-
-func equal32(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestFinalize(t *testing.T) {

@@ -109,11 +109,12 @@ func (g *Graph) Value(name string) ([]int, []float32, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return valueOf(n)
+	return NodeValue(n)
 }
 
-// valueOf copies a node's float32 value.
-func valueOf(n *G.Node) ([]int, []float32, error) {
+// NodeValue copies a node's float32 value after a run, with its shape:
+// for activations, gradients or any other node of a Graph.
+func NodeValue(n *G.Node) ([]int, []float32, error) {
 	t, ok := n.Value().(*tensor.Dense)
 	if !ok || t.Dtype() != tensor.Float32 {
 		return nil, nil, fmt.Errorf("resnet: %s has no float32 value (was the graph run?)", n.Name())

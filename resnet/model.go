@@ -176,13 +176,14 @@ func (m *Model) PredictTensor(ctx context.Context, x []float32) ([]Prediction, e
 	}
 	out := make([]Prediction, len(logits))
 	for i, l := range logits {
-		out[i] = m.prediction(l)
+		out[i] = m.Prediction(l)
 	}
 	return out, nil
 }
 
-// prediction turns logits into a Prediction.
-func (m *Model) prediction(logits []float32) Prediction {
+// Prediction turns one image's logits into a Prediction: the softmax
+// probabilities and the class with the highest logit (the first of ties).
+func (m *Model) Prediction(logits []float32) Prediction {
 	probs := Softmax(logits)
 	best := 0
 	for i, v := range logits {
@@ -242,7 +243,7 @@ func batchSize(x []float32) (int, error) {
 func (m *Model) forwardChunk(ctx context.Context, x []float32, k int) ([][]float32, error) {
 	var rows [][]float32
 	err := m.withRunner(ctx, k, x, func(r *runner) error {
-		_, logits, err := valueOf(r.graph.logits)
+		_, logits, err := NodeValue(r.graph.logits)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -109,7 +110,7 @@ func TestConvOpMatchesDirect(t *testing.T) {
 					t.Fatalf("shape %v, want %v", y.Shape(), os)
 				}
 				closeTo(t, "forward", y.Data().([]float32), want)
-				if !equal32(x, xcopy) {
+				if !slices.Equal(x, xcopy) {
 					t.Fatal("the input was overwritten")
 				}
 				dy := randoms(rng, prod(os))
@@ -250,17 +251,4 @@ func prod(s []int) int {
 		p *= v
 	}
 	return p
-}
-
-// equal32 reports whether two slices hold the same values.
-func equal32(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -36,7 +36,7 @@ func TestReferenceLogits(t *testing.T) {
 				t.Errorf("%s: logit %d = %v, want %v", im.File, j, logits[j], want)
 			}
 		}
-		if p := m.prediction(logits); p.Label != im.Pred {
+		if p := m.Prediction(logits); p.Label != im.Pred {
 			t.Errorf("%s: predicted %s, PyTorch %s", im.File, p.Label, im.Pred)
 		}
 		for _, s := range stages {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"image/png"
 	"os"
@@ -224,5 +223,3 @@ func writeGraph(a *xray.Analyzer, camOpts *gradcam.Options, path string) error {
 	}
 	return writeFile(path, func(w *os.File) error { _, err := w.WriteString(dot); return err })
 }
-
-var _ = flag.ErrHelp

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/xrayllm/xray/gradcam"
 	"github.com/xrayllm/xray/prompt"
 )
 
@@ -256,5 +255,3 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
-
-var _ = gradcam.DefaultLayer

@@ -17,15 +17,5 @@ func goKernel(kc int, a, b, c []float32, ldc int, acc bool) {
 			}
 		}
 	}
-	for i := 0; i < mr; i++ {
-		row := c[i*ldc : i*ldc+nr]
-		src := t[i*nr : i*nr+nr]
-		if acc {
-			for j, v := range src {
-				row[j] += v
-			}
-		} else {
-			copy(row, src)
-		}
-	}
+	addTile(c, ldc, &t, mr, nr, acc)
 }
