@@ -124,6 +124,34 @@ func (a *Analyzer) AnalyzeImage(ctx context.Context, img image.Image, req Reques
 	return a.run(ctx, in, req)
 }
 
+// Predict classifies a decoded image: the one preprocessing path
+// (Options.Preprocess, as Analyze uses it), then the model.
+func (a *Analyzer) Predict(ctx context.Context, img image.Image) (resnet.Prediction, error) {
+	ps, err := a.PredictBatch(ctx, []image.Image{img})
+	if err != nil {
+		return resnet.Prediction{}, err
+	}
+	return ps[0], nil
+}
+
+// PredictBatch classifies several decoded images, preprocessed like
+// Predict and batched into the model's graph runs.
+func (a *Analyzer) PredictBatch(ctx context.Context, imgs []image.Image) ([]resnet.Prediction, error) {
+	x := make([]float32, 0, len(imgs)*3*resnet.InputSize*resnet.InputSize)
+	for i, img := range imgs {
+		in, err := preprocess.FromImage(img, &a.pre)
+		if err != nil {
+			return nil, fmt.Errorf("xray: image %d: %w", i, err)
+		}
+		x = append(x, in.Tensor...)
+	}
+	ps, err := a.model.PredictTensor(ctx, x)
+	if err != nil {
+		return nil, fmt.Errorf("xray: %w", err)
+	}
+	return ps, nil
+}
+
 // run classifies, explains and reports on preprocessed input.
 func (a *Analyzer) run(ctx context.Context, in *preprocess.Input, req Request) (*Result, error) {
 	res := &Result{Input: in}

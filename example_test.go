@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"log"
 	"strings"
@@ -49,4 +50,27 @@ func Example() {
 	// map: 224 x 224 at layer4
 	// report by: offline
 	// has the notice: true
+}
+
+// Classify a decoded image: Predict preprocesses it as Analyze does
+// (Options.Preprocess) and runs the model, without a CAM or a report.
+func ExampleAnalyzer_Predict() {
+	a, err := xray.Open("resnet/testdata/resnet18_narrow.pth", nil) // a small network with ResNet18's layout
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer a.Close()
+
+	img := image.NewGray(image.Rect(0, 0, 320, 256)) // stands in for a radiograph
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i % 251)
+	}
+	img.SetGray(0, 0, color.Gray{Y: 255})
+	p, err := a.Predict(context.Background(), img)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(a.Model().Arch().Name, a.Model().Classes(), p.Label)
+	// Output:
+	// resnet18 [NORMAL PNEUMONIA] NORMAL
 }

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"image"
 	"io"
+
+	"github.com/xrayllm/xray/internal/inputsize"
 )
 
-// Size is the side of the square network input, as in the original app's
+// Size is the default side of the square output: the network's input size
+// (resnet.InputSize, the same constant), as in the original app's
 // transforms.Resize((224, 224)).
-const Size = 224
+const Size = inputsize.Side
 
 // DefaultMaxPixels is the largest image (width*height) that is decoded when
 // no other limit is given. It is larger than any radiograph (the biggest

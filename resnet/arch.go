@@ -70,6 +70,14 @@ func (a Arch) LayerNames() []string {
 	return append(names, "avgpool", "fc")
 }
 
+// SpatialLayerNames lists, in execution order, the layers whose output is
+// N×C×H×W: every name of LayerNames before avgpool. They are the layers
+// GraphOptions.Probes, and so a CAM, may target.
+func (a Arch) SpatialLayerNames() []string {
+	names := a.LayerNames()
+	return names[:len(names)-2] // avgpool and fc are N×features
+}
+
 // hasLayer reports whether name is one of a's layer names.
 func (a Arch) hasLayer(name string) bool {
 	for _, n := range a.LayerNames() {

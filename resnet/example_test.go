@@ -3,15 +3,15 @@ package resnet_test
 import (
 	"context"
 	"fmt"
-	"image"
-	"image/color"
 	"log"
 
 	"github.com/xrayllm/xray/resnet"
 )
 
-// Load a checkpoint, classify an image and read an intermediate
-// activation by its torchvision name.
+// Load a checkpoint, classify a preprocessed input and read an
+// intermediate activation by its torchvision name. The model is
+// tensor-in, tensor-out: package preprocess (or xray.Analyzer, which
+// uses it) turns an image into such an input.
 func Example() {
 	model, err := resnet.Load("testdata/resnet18_narrow.pth") // a small network with ResNet18's layout
 	if err != nil {
@@ -19,18 +19,13 @@ func Example() {
 	}
 	defer model.Close()
 
-	img := image.NewGray(image.Rect(0, 0, 320, 256)) // stands in for a radiograph
-	for i := range img.Pix {
-		img.Pix[i] = uint8(i % 251)
-	}
-	img.SetGray(0, 0, color.Gray{Y: 255})
-	p, err := model.Predict(context.Background(), img)
+	x := make([]float32, 3*resnet.InputSize*resnet.InputSize) // a black input
+	ps, err := model.PredictTensor(context.Background(), x)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(model.Arch().Name, model.Classes(), p.Label)
+	fmt.Println(model.Arch().Name, model.Classes(), ps[0].Label)
 
-	x := make([]float32, 3*224*224) // a black input
 	acts, err := model.Activations(context.Background(), x, "layer2.1.conv1", "avgpool")
 	if err != nil {
 		log.Fatal(err)

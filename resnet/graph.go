@@ -11,16 +11,15 @@ import (
 )
 
 // GraphOptions sizes a graph. The zero value builds a graph for one
-// 224x224 image without probes.
+// InputSize×InputSize image without probes.
 type GraphOptions struct {
 	// Batch is the number of images one run computes; 0 means 1.
 	Batch int
-	// Height and Width are the input size; 0 means 224.
+	// Height and Width are the input size; 0 means InputSize.
 	Height, Width int
-	// Probes names 4-D layers (see Arch.LayerNames: everything before
-	// avgpool) at which a zero-valued input node is added to the
-	// activation. Its value changes nothing;
-	// its gradient is the gradient with respect to that activation, which
+	// Probes names 4-D layers (see Arch.SpatialLayerNames) at which a
+	// zero-valued input node is added to the activation. Its value changes
+	// nothing; its gradient is the gradient with respect to that activation, which
 	// is how Grad-CAM differentiates at any layer with Gorgonia's Grad,
 	// which differentiates only with respect to input nodes.
 	Probes []string
@@ -32,10 +31,10 @@ func (o GraphOptions) withDefaults() GraphOptions {
 		o.Batch = 1
 	}
 	if o.Height == 0 {
-		o.Height = 224
+		o.Height = InputSize
 	}
 	if o.Width == 0 {
-		o.Width = 224
+		o.Width = InputSize
 	}
 	return o
 }

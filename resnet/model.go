@@ -3,14 +3,13 @@ package resnet
 import (
 	"context"
 	"fmt"
-	"image"
 	"math"
 	"runtime"
 	"slices"
 
 	"github.com/xrayllm/xray/internal/graphlock"
+	"github.com/xrayllm/xray/internal/inputsize"
 	"github.com/xrayllm/xray/internal/pool"
-	"github.com/xrayllm/xray/preprocess"
 	"github.com/xrayllm/xray/weights"
 	G "gorgonia.org/gorgonia"
 )
@@ -20,8 +19,10 @@ import (
 func DefaultClasses() []string { return []string{"NORMAL", "PNEUMONIA"} }
 
 // InputSize is the side of the square input the model takes, as the
-// original app's Resize((224, 224)).
-const InputSize = 224
+// original app's Resize((224, 224)): the model is tensor-in, tensor-out,
+// and its input is 3×InputSize×InputSize values per image (package
+// preprocess makes them; its default output size is this constant).
+const InputSize = inputsize.Side
 
 // inputLen is the number of values in one preprocessed image.
 const inputLen = 3 * InputSize * InputSize
@@ -44,7 +45,6 @@ type settings struct {
 	classes     []string
 	maxBatch    int
 	concurrency int
-	pre         preprocess.Options
 }
 
 // Option configures Load and New.
@@ -68,10 +68,6 @@ func WithMaxBatch(n int) Option { return func(s *settings) { s.maxBatch = n } }
 // GOMAXPROCS). Each running graph holds its activations in memory.
 func WithConcurrency(n int) Option { return func(s *settings) { s.concurrency = n } }
 
-// WithPreprocess sets how Predict turns images into input (default: the
-// original app's pipeline, preprocess.Options{}).
-func WithPreprocess(o preprocess.Options) Option { return func(s *settings) { s.pre = o } }
-
 // Load reads a PyTorch checkpoint and builds the model.
 func Load(path string, opts ...Option) (*Model, error) {
 	sd, err := weights.Load(path, nil)
@@ -90,9 +86,6 @@ func New(sd weights.StateDict, opts ...Option) (*Model, error) {
 	}
 	if s.maxBatch < 1 || s.concurrency < 1 {
 		return nil, fmt.Errorf("resnet: max batch and concurrency must be at least 1, got %d and %d", s.maxBatch, s.concurrency)
-	}
-	if s.pre.Width != 0 && s.pre.Width != InputSize || s.pre.Height != 0 && s.pre.Height != InputSize {
-		return nil, fmt.Errorf("resnet: the model takes %dx%d input, preprocess options ask for %dx%d", InputSize, InputSize, s.pre.Width, s.pre.Height)
 	}
 	var arch Arch
 	if s.arch != nil {
@@ -130,6 +123,10 @@ func (m *Model) Classes() []string { return slices.Clone(m.classes) }
 // LayerNames lists the named activations, as Graph.Node takes them.
 func (m *Model) LayerNames() []string { return m.layout.arch.LayerNames() }
 
+// SpatialLayerNames lists the layers with a spatial (N×C×H×W) output: the
+// ones a probe, and so a CAM, may target (see Arch.SpatialLayerNames).
+func (m *Model) SpatialLayerNames() []string { return m.layout.arch.SpatialLayerNames() }
+
 // Close releases the model's idle graphs. The model must not be used
 // afterwards.
 func (m *Model) Close() { m.runners.Close() }
@@ -143,28 +140,6 @@ type Prediction struct {
 	Probs []float64 `json:"probs"`
 	// Logits are the classifier's raw outputs.
 	Logits []float32 `json:"logits"`
-}
-
-// Predict preprocesses one image like the original app and classifies it.
-func (m *Model) Predict(ctx context.Context, img image.Image) (Prediction, error) {
-	ps, err := m.PredictBatch(ctx, []image.Image{img})
-	if err != nil {
-		return Prediction{}, err
-	}
-	return ps[0], nil
-}
-
-// PredictBatch classifies several images, batched into graph runs.
-func (m *Model) PredictBatch(ctx context.Context, imgs []image.Image) ([]Prediction, error) {
-	x := make([]float32, 0, len(imgs)*inputLen)
-	for i, img := range imgs {
-		in, err := preprocess.FromImage(img, &m.set.pre)
-		if err != nil {
-			return nil, fmt.Errorf("resnet: image %d: %w", i, err)
-		}
-		x = append(x, in.Tensor...)
-	}
-	return m.PredictTensor(ctx, x)
 }
 
 // PredictTensor classifies preprocessed input: n images of 3×224×224
@@ -328,21 +303,7 @@ func (m *Model) newRunner(k int) (*runner, error) {
 }
 
 // run sets the input and executes the graph once.
-func (r *runner) run(x []float32) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("resnet: graph run failed: %v", p)
-		}
-	}()
-	if err := r.graph.SetInput(x); err != nil {
-		return err
-	}
-	r.vm.Reset()
-	if err := r.vm.RunAll(); err != nil {
-		return fmt.Errorf("resnet: graph run: %w", err)
-	}
-	return nil
-}
+func (r *runner) run(x []float32) error { return r.graph.Run(r.vm, x) }
 
 // close releases the machine.
 func (r *runner) close() { r.vm.Close() }

@@ -212,7 +212,7 @@ func foldBatchNorm(sd weights.StateDict, name string) affine {
 func (l layout) canonicalProbes(names []string) ([]string, error) {
 	out := make([]string, 0, len(names))
 	for _, n := range names {
-		if !l.arch.hasLayer(n) || n == "avgpool" || n == "fc" {
+		if !slices.Contains(l.arch.SpatialLayerNames(), n) {
 			return nil, l.arch.unknownLayer(n)
 		}
 		for s, blocks := range l.arch.Blocks {
