@@ -6,7 +6,6 @@ import (
 	"log"
 
 	"github.com/xrayllm/xray/gradcam"
-	"github.com/xrayllm/xray/internal/fixtures"
 	"github.com/xrayllm/xray/resnet"
 )
 
@@ -22,7 +21,14 @@ func Example() {
 	defer model.Close()
 	e := gradcam.NewExplainer(model, 1)
 	defer e.Close()
-	x := fixtures.Pattern(0) // a preprocessed 3×224×224 input
+	// A preprocessed 3×224×224 input (CHW, values in [0, 1]): a synthetic
+	// pattern here; preprocess.Load makes one from an image file.
+	const size = resnet.InputSize
+	x := make([]float32, 3*size*size)
+	for i := range x {
+		c, y, px := i/(size*size), i/size%size, i%size
+		x[i] = float32((3*y+5*px+11*c+y*px/17)%64) / 63
+	}
 
 	// Forward and backward in one graph run: activation A and dScore/dA.
 	d, pred, err := e.LayerData(context.Background(), x, &gradcam.Options{Layer: "layer4"})
@@ -41,7 +47,7 @@ func Example() {
 
 	// The map: ReLU(sum of weighted channels), scaled and resized to 224x224.
 	raw, _ := gradcam.GradCAM().Map(d)
-	cam, empty, err := gradcam.Finalize(raw, d.H, d.W, 224, 224)
+	cam, empty, err := gradcam.Finalize(raw, d.H, d.W, size, size)
 	if err != nil {
 		log.Fatal(err)
 	}

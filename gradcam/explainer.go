@@ -2,10 +2,7 @@ package gradcam
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
-	"io"
-	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -25,7 +22,7 @@ const DefaultLayer = "layer4"
 type Options struct {
 	// Method is the CAM method; nil means GradCAM().
 	Method Method
-	// Layer is the target layer (see resnet.Arch.LayerNames: "layer4",
+	// Layer is the target layer (see resnet.Arch.SpatialLayerNames: "layer4",
 	// "layer3", "layer4.1", "layer2.3.conv2", ...); "" means DefaultLayer.
 	Layer string
 	// Target is the class to explain by name; "" means the predicted one.
@@ -143,13 +140,12 @@ func (e *Explainer) ExplainMethods(ctx context.Context, x []float32, methods []M
 	}
 	out := make([]*Result, 0, len(methods))
 	for _, m := range methods {
-		md := d
-		if m.Name() == "scorecam" {
-			if md.Scores, err = e.scoreCAMScores(ctx, x, d, o.target(pred)); err != nil {
+		if mm, ok := m.(MaskedMethod); ok {
+			if m, err = e.withMaskedScores(ctx, x, d, mm, o.target(pred)); err != nil {
 				return nil, err
 			}
 		}
-		res, err := e.finish(md, pred, m, o)
+		res, err := e.finish(d, pred, m, o)
 		if err != nil {
 			return nil, err
 		}
@@ -190,8 +186,8 @@ func (e *Explainer) resolve(opts *Options) (resolved, error) {
 	if o.Layer == "" {
 		o.Layer = DefaultLayer
 	}
-	if !slices.Contains(e.model.LayerNames(), o.Layer) || o.Layer == "avgpool" || o.Layer == "fc" {
-		return o, fmt.Errorf("gradcam: no convolutional layer %q; valid names: %v", o.Layer, convLayers(e.model))
+	if layers := e.model.SpatialLayerNames(); !slices.Contains(layers, o.Layer) {
+		return o, fmt.Errorf("gradcam: no convolutional layer %q; valid names: %v", o.Layer, layers)
 	}
 	if o.Target != "" {
 		o.class = slices.Index(e.model.Classes(), o.Target)
@@ -200,11 +196,6 @@ func (e *Explainer) resolve(opts *Options) (resolved, error) {
 		}
 	}
 	return o, nil
-}
-
-// convLayers lists the layers a CAM can target.
-func convLayers(m *resnet.Model) []string {
-	return slices.DeleteFunc(m.LayerNames(), func(n string) bool { return n == "avgpool" || n == "fc" })
 }
 
 // LayerData runs the image and returns the target layer's activation and,
@@ -291,45 +282,6 @@ func rows(v []float32, w int) [][]float32 {
 	out := make([][]float32, 0, len(v)/w)
 	for i := 0; i+w <= len(v); i += w {
 		out = append(out, v[i:i+w])
-	}
-	return out
-}
-
-// scoreCAMScores runs the input masked by every channel's upsampled
-// activation and returns the target logit of each, batched through the
-// model as pytorch-grad-cam does.
-func (e *Explainer) scoreCAMScores(ctx context.Context, x []float32, d LayerData, target int) ([]float32, error) {
-	size := resnet.InputSize
-	plane := size * size
-	masks, err := ScoreCAMMasks(d, size, size)
-	if err != nil {
-		return nil, err
-	}
-	const chunk = 16
-	scores := make([]float32, 0, d.C)
-	for c0 := 0; c0 < d.C; c0 += chunk {
-		n := min(chunk, d.C-c0)
-		batch := make([]float32, 0, n*len(x))
-		for c := c0; c < c0+n; c++ {
-			batch = append(batch, maskInput(x, masks[c*plane:(c+1)*plane])...)
-		}
-		logits, err := e.model.Forward(ctx, batch)
-		if err != nil {
-			return nil, fmt.Errorf("gradcam: scorecam: %w", err)
-		}
-		for _, l := range logits {
-			scores = append(scores, l[target])
-		}
-	}
-	return scores, nil
-}
-
-// maskInput multiplies every colour plane of x by mask.
-func maskInput(x, mask []float32) []float32 {
-	out := make([]float32, len(x))
-	plane := len(mask)
-	for i := range out {
-		out[i] = x[i] * mask[i%plane]
 	}
 	return out
 }
@@ -424,19 +376,10 @@ func (cg *camGraph) addGradient(probe *G.Node, probability bool) error {
 
 // run computes the activation, the gradient and the logits for one image;
 // class -1 targets the predicted class.
-func (cg *camGraph) run(x []float32, class int) (d LayerData, logits []float32, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("gradcam: graph run failed: %v", p)
-		}
-	}()
-	if err := cg.graph.SetInput(x); err != nil {
-		return LayerData{}, nil, err
-	}
+func (cg *camGraph) run(x []float32, class int) (LayerData, []float32, error) {
 	cg.targets[0] = class
-	cg.vm.Reset()
-	if err := cg.vm.RunAll(); err != nil {
-		return LayerData{}, nil, fmt.Errorf("gradcam: graph run: %w", err)
+	if err := cg.graph.Run(cg.vm, x); err != nil {
+		return LayerData{}, nil, fmt.Errorf("gradcam: %w", err)
 	}
 	shape, acts, err := resnet.NodeValue(cg.layer)
 	if err != nil {
@@ -446,7 +389,7 @@ func (cg *camGraph) run(x []float32, class int) (d LayerData, logits []float32, 
 	if err != nil {
 		return LayerData{}, nil, err
 	}
-	_, logits, err = resnet.NodeValue(cg.graph.Logits())
+	_, logits, err := resnet.NodeValue(cg.graph.Logits())
 	if err != nil {
 		return LayerData{}, nil, err
 	}
@@ -473,17 +416,6 @@ func (r *Result) MapAt(width, height int) ([]float32, error) {
 	}
 	m, _, err := Finalize(flat, h, w, height, width)
 	return m, err
-}
-
-// WriteF32 writes a map as float32 little-endian values, row-major: the
-// layout of pytorch-grad-cam reference files.
-func WriteF32(w io.Writer, m []float32) error {
-	buf := make([]byte, 4*len(m))
-	for i, v := range m {
-		binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
-	}
-	_, err := w.Write(buf)
-	return err
 }
 
 // Dot renders the gradient graph Explain uses for opts (layer and score)

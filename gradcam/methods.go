@@ -20,14 +20,12 @@ type LayerData struct {
 	// Grads is the gradient, C*H*W values; nil for gradient-free methods
 	// (EigenCAM, ScoreCAM).
 	Grads []float32
-	// Scores holds, for ScoreCAM only, the target score (the class logit)
-	// of the input multiplied by each channel's mask from ScoreCAMMasks:
-	// C values, in channel order.
-	Scores []float32
 }
 
 // A Method turns one image's layer data into a raw H*W CAM map (row-major,
-// before ReLU); Finalize turns that into the displayed map.
+// before ReLU); Finalize turns that into the displayed map. A method that
+// also needs forward passes of the model on masked inputs implements
+// MaskedMethod.
 type Method interface {
 	// Name is the method's name as MethodByName accepts it.
 	Name() string
@@ -57,16 +55,22 @@ type mapFunc func(d LayerData) ([]float32, error)
 type weighted struct {
 	name    string
 	grad    bool
-	scores  bool
 	weights weightsFunc
 }
+
+// Every method type implements Method; those with channel weights
+// implement WeightedMethod.
+var (
+	_ WeightedMethod = weighted{}
+	_ Method         = spatial{}
+)
 
 func (m weighted) Name() string        { return m.name }
 func (m weighted) NeedsGradient() bool { return m.grad }
 
 // Weights returns the method's channel weights.
 func (m weighted) Weights(d LayerData) ([]float32, error) {
-	if err := d.check(m.name, m.grad, m.scores); err != nil {
+	if err := d.check(m.name, m.grad); err != nil {
 		return nil, err
 	}
 	return m.weights(d), nil
@@ -94,7 +98,7 @@ func (m spatial) NeedsGradient() bool { return m.grad }
 
 // Map computes the method's raw map.
 func (m spatial) Map(d LayerData) ([]float32, error) {
-	if err := d.check(m.name, m.grad, false); err != nil {
+	if err := d.check(m.name, m.grad); err != nil {
 		return nil, err
 	}
 	return m.fn(d)
@@ -131,14 +135,6 @@ func LayerCAM() Method { return spatial{name: "layercam", grad: true, fn: layerC
 // with NumPy's SVD as pytorch-grad-cam uses it.
 func EigenCAM() Method { return spatial{name: "eigencam", fn: eigenCAMMap} }
 
-// ScoreCAM (Wang et al. 2020) needs no gradient but one forward pass per
-// channel: the input is multiplied by each channel's mask (ScoreCAMMasks)
-// and the target score of each masked input goes into LayerData.Scores. The
-// weights are the softmax of those scores over the channels.
-func ScoreCAM() Method {
-	return weighted{name: "scorecam", scores: true, weights: scoreCAMWeights}
-}
-
 // allMethods returns every method, in the order MethodNames lists them.
 func allMethods() []Method {
 	return []Method{GradCAM(), HiResCAM(), GradCAMPlusPlus(), XGradCAM(), LayerCAM(), EigenCAM(), ScoreCAM()}
@@ -169,7 +165,7 @@ func MethodByName(name string) (Method, error) {
 }
 
 // check validates d for a method called name.
-func (d LayerData) check(name string, grad, scores bool) error {
+func (d LayerData) check(name string, grad bool) error {
 	if d.C <= 0 || d.H <= 0 || d.W <= 0 {
 		return fmt.Errorf("gradcam: %s: layer size %dx%dx%d must be positive", name, d.C, d.H, d.W)
 	}
@@ -185,9 +181,6 @@ func (d LayerData) check(name string, grad, scores bool) error {
 			return fmt.Errorf("gradcam: %s: needs the gradient", name)
 		}
 		return fmt.Errorf("gradcam: %s: %d gradient values for a %dx%dx%d layer", name, len(d.Grads), d.C, d.H, d.W)
-	}
-	if scores && len(d.Scores) != d.C {
-		return fmt.Errorf("gradcam: %s: %d scores for %d channels", name, len(d.Scores), d.C)
 	}
 	return nil
 }
@@ -260,31 +253,6 @@ func xGradCAMWeights(d LayerData) []float32 {
 			acc += float64(g[i] * a[i] / den)
 		}
 		w[c] = float32(acc)
-	}
-	return w
-}
-
-func scoreCAMWeights(d LayerData) []float32 {
-	hi := math.Inf(-1)
-	for _, s := range d.Scores {
-		if v := float64(s); v > hi && !math.IsNaN(v) {
-			hi = v
-		}
-	}
-	w := make([]float32, d.C)
-	if math.IsInf(hi, 0) {
-		return w // no usable score: all weights zero, an empty map
-	}
-	e := make([]float64, d.C)
-	sum := 0.0
-	for c, s := range d.Scores {
-		if v := float64(s); !math.IsNaN(v) {
-			e[c] = math.Exp(v - hi)
-			sum += e[c]
-		}
-	}
-	for c := range w {
-		w[c] = float32(e[c] / sum)
 	}
 	return w
 }
@@ -417,77 +385,4 @@ func eigenSign(v0 []float64) float64 {
 		return -1
 	}
 	return 1
-}
-
-// ScoreCAMMasks returns the C masks ScoreCAM multiplies the input by, each
-// outH*outW values (row-major), concatenated in channel order: every
-// activation channel upsampled to the input size with PyTorch's
-// UpsamplingBilinear2d (align_corners=True) and scaled to [0,1] with
-// (x - min) / (max - min + 1e-8), as pytorch-grad-cam does. Masked input
-// k is input[ch,y,x] * mask[k][y,x] for every colour channel ch; its target
-// score goes into LayerData.Scores[k].
-func ScoreCAMMasks(d LayerData, outH, outW int) ([]float32, error) {
-	if err := d.check("scorecam", false, false); err != nil {
-		return nil, err
-	}
-	if err := checkSize("scorecam: mask", -1, outH, outW); err != nil {
-		return nil, err
-	}
-	if outH*outW > maxPixels/d.C {
-		return nil, fmt.Errorf("gradcam: scorecam: %d masks of %dx%d too large", d.C, outW, outH)
-	}
-	out := make([]float32, d.C*outH*outW)
-	for c := 0; c < d.C; c++ {
-		m := out[c*outH*outW : (c+1)*outH*outW]
-		upsampleAlignCorners(d.channel(d.Acts, c), d.H, d.W, outH, outW, m)
-		lo, hi := m[0], m[0]
-		for _, v := range m {
-			lo = min(lo, v)
-			hi = max(hi, v)
-		}
-		den := hi - lo + 1e-8
-		for i, v := range m {
-			m[i] = (v - lo) / den
-		}
-	}
-	return out, nil
-}
-
-// upsampleAlignCorners resizes src (h×w) into dst (outH×outW) with
-// bilinear interpolation that maps corner pixels onto corner pixels, in
-// float32 as PyTorch's CPU kernel computes it.
-func upsampleAlignCorners(src []float32, h, w, outH, outW int, dst []float32) {
-	sh, sw := alignScale(h, outH), alignScale(w, outW)
-	for y := 0; y < outH; y++ {
-		y0, y1, ly := alignTap(sh, y, h)
-		for x := 0; x < outW; x++ {
-			x0, x1, lx := alignTap(sw, x, w)
-			top := float32((1-lx)*src[y0*w+x0]) + float32(lx*src[y0*w+x1])
-			bot := float32((1-lx)*src[y1*w+x0]) + float32(lx*src[y1*w+x1])
-			dst[y*outW+x] = float32((1-ly)*top) + float32(ly*bot)
-		}
-	}
-}
-
-// alignScale is (in-1)/(out-1), or 0 for a single output pixel.
-func alignScale(in, out int) float32 {
-	if out <= 1 {
-		return 0
-	}
-	return float32(in-1) / float32(out-1)
-}
-
-// alignTap returns the two source indices and the weight of the second
-// for destination index d.
-func alignTap(scale float32, d, in int) (int, int, float32) {
-	r := scale * float32(d)
-	i := int(r)
-	if i > in-1 {
-		i = in - 1
-	}
-	j := i
-	if i < in-1 {
-		j = i + 1
-	}
-	return i, j, r - float32(i)
 }

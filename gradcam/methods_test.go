@@ -69,12 +69,13 @@ func maxAbsDiff(t testing.TB, a, b []float32) (diff, scale float64) {
 func TestMethodsGolden(t *testing.T) {
 	g := loadPureGolden(t)
 	for li, l := range g.Layers {
-		d := LayerData{C: l.C, H: l.H, W: l.W, Acts: l.Acts, Grads: l.Grads, Scores: l.Scores}
+		d := LayerData{C: l.C, H: l.H, W: l.W, Acts: l.Acts, Grads: l.Grads}
 		for _, name := range MethodNames() {
 			m, err := MethodByName(name)
 			if err != nil {
 				t.Fatal(err)
 			}
+			m = withScores(m, l.Scores)
 			got, err := m.Map(d)
 			if err != nil {
 				t.Fatalf("layer %d %s: %v", li, name, err)
@@ -252,15 +253,16 @@ func TestMethodByName(t *testing.T) {
 }
 
 func TestMethodsBadInput(t *testing.T) {
-	ok := LayerData{C: 2, H: 2, W: 2, Acts: make([]float32, 8), Grads: make([]float32, 8), Scores: make([]float32, 2)}
+	ok := LayerData{C: 2, H: 2, W: 2, Acts: make([]float32, 8), Grads: make([]float32, 8)}
 	bad := map[string]LayerData{
 		"zero size":   {C: 0, H: 2, W: 2},
 		"negative":    {C: 2, H: -2, W: 2, Acts: make([]float32, 8)},
-		"short acts":  {C: 2, H: 2, W: 2, Acts: make([]float32, 7), Grads: make([]float32, 8), Scores: make([]float32, 2)},
-		"short grads": {C: 2, H: 2, W: 2, Acts: make([]float32, 8), Grads: make([]float32, 3), Scores: make([]float32, 2)},
+		"short acts":  {C: 2, H: 2, W: 2, Acts: make([]float32, 7), Grads: make([]float32, 8)},
+		"short grads": {C: 2, H: 2, W: 2, Acts: make([]float32, 8), Grads: make([]float32, 3)},
 		"huge":        {C: 1 << 20, H: 1 << 20, W: 1 << 20},
 	}
 	for _, m := range allMethods() {
+		m = withScores(m, make([]float32, 2))
 		if _, err := m.Map(ok); err != nil {
 			t.Errorf("%s: %v", m.Name(), err)
 		}
@@ -278,9 +280,7 @@ func TestMethodsBadInput(t *testing.T) {
 	if _, err := GradCAM().Map(noGrad); err == nil || !strings.Contains(err.Error(), "gradient") {
 		t.Errorf("GradCAM without gradient: %v", err)
 	}
-	noScores := ok
-	noScores.Scores = nil
-	if _, err := ScoreCAM().Map(noScores); err == nil {
+	if _, err := ScoreCAM().Map(ok); err == nil {
 		t.Error("ScoreCAM without scores: no error")
 	}
 	nan := LayerData{C: 2, H: 1, W: 2, Acts: []float32{float32(math.NaN()), 1, 2, 3}}
@@ -291,4 +291,13 @@ func TestMethodsBadInput(t *testing.T) {
 	if _, err := EigenCAM().Map(inf); err == nil {
 		t.Error("EigenCAM with Inf: no error")
 	}
+}
+
+// withScores binds a MaskedMethod to scores, as the Explainer does after
+// the masked passes; other methods are returned as they are.
+func withScores(m Method, scores []float32) Method {
+	if mm, ok := m.(MaskedMethod); ok {
+		return mm.WithScores(scores)
+	}
+	return m
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image/png"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,7 +174,7 @@ func writeCAMFiles(dir, name string, res *xray.Result, cmap gradcam.Table) (map[
 		"overlay":      filepath.Join(dir, name+".overlay.png"),
 		"overlay_full": filepath.Join(dir, name+".overlay-full.png"),
 	}
-	if err := writeFile(files["map"], func(w *os.File) error { return gradcam.WriteF32(w, res.CAM.Map) }); err != nil {
+	if err := writeFile(files["map"], func(w *os.File) error { return writeF32(w, res.CAM.Map) }); err != nil {
 		return nil, err
 	}
 	opts := &gradcam.OverlayOptions{Colormap: cmap}
@@ -222,4 +225,16 @@ func writeGraph(a *xray.Analyzer, camOpts *gradcam.Options, path string) error {
 		return err
 	}
 	return writeFile(path, func(w *os.File) error { _, err := w.WriteString(dot); return err })
+}
+
+// writeF32 writes a map as float32 little-endian values, row-major: the
+// .cam.f32 file classify -cam writes, in the layout of pytorch-grad-cam's
+// reference files.
+func writeF32(w io.Writer, m []float32) error {
+	buf := make([]byte, 4*len(m))
+	for i, v := range m {
+		binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+	}
+	_, err := w.Write(buf)
+	return err
 }

@@ -329,10 +329,8 @@ func (s *server) handleInfo(w http.ResponseWriter, _ *http.Request) {
 	})
 }
 
-// camLayers lists the layers a CAM can look at: all but avgpool and fc.
-func (s *server) camLayers() []string {
-	return slices.DeleteFunc(s.a.Model().LayerNames(), func(n string) bool { return n == "avgpool" || n == "fc" })
-}
+// camLayers lists the layers a CAM can look at.
+func (s *server) camLayers() []string { return s.a.Model().SpatialLayerNames() }
 
 // analyzeRequest is a parsed POST /api/analyze.
 type analyzeRequest struct {
