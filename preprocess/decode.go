@@ -7,6 +7,9 @@ import (
 	"image"
 	"io"
 
+	"github.com/xrayllm/xray/internal/pixels"
+	"github.com/xrayllm/xray/preprocess/dicom"
+
 	// Decoders for the supported formats.
 	_ "image/gif"
 	_ "image/jpeg"
@@ -18,7 +21,7 @@ import (
 )
 
 // Decode decodes a JPEG, PNG, GIF (first frame), BMP, TIFF or WebP image,
-// or a DICOM file (see DecodeDICOM, format "dicom").
+// or a DICOM file (see package preprocess/dicom, format "dicom").
 // It first reads the header with image.DecodeConfig and refuses images
 // with a non-positive size or with more than maxPixels pixels
 // (maxPixels <= 0 means DefaultMaxPixels) before any pixel memory is
@@ -38,9 +41,9 @@ func Decode(r io.Reader, maxPixels int) (img image.Image, format string, err err
 	// DICOM (128-byte preamble, then "DICM") has its own decoder.
 	sniff := make([]byte, 132)
 	n, _ := io.ReadFull(rr, sniff)
-	if rr.err == nil && isDICOM(sniff[:n]) {
-		img, err := decodeDICOMStream(sniff, rr, maxPixels)
-		return img, "dicom", err
+	if rr.err == nil && dicom.IsPart10(sniff[:n]) {
+		img, err := dicom.DecodeStream(sniff, rr, maxPixels)
+		return img, "dicom", wrapDICOMErr(err)
 	}
 	src := io.MultiReader(bytes.NewReader(sniff[:n]), rr)
 	cfg, format, err := decodeConfig(io.TeeReader(src, &head))
@@ -56,7 +59,7 @@ func Decode(r io.Reader, maxPixels int) (img image.Image, format string, err err
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, format, invalid(fmt.Errorf("preprocess: %s header declares an empty image (%dx%d)", format, cfg.Width, cfg.Height))
 	}
-	if tooMany(cfg.Width, cfg.Height, maxPixels) {
+	if pixels.TooMany(cfg.Width, cfg.Height, maxPixels) {
 		return nil, format, invalid(fmt.Errorf("preprocess: %s image is %dx%d, more than the limit of %d pixels", format, cfg.Width, cfg.Height, maxPixels))
 	}
 	img, format, err = decode(io.MultiReader(&head, src))
@@ -67,7 +70,7 @@ func Decode(r io.Reader, maxPixels int) (img image.Image, format string, err err
 		return nil, format, invalid(err)
 	}
 	b := img.Bounds()
-	if b.Empty() || tooMany(b.Dx(), b.Dy(), maxPixels) {
+	if b.Empty() || pixels.TooMany(b.Dx(), b.Dy(), maxPixels) {
 		return nil, format, invalid(fmt.Errorf("preprocess: %s image decoded as %dx%d (header said %dx%d)", format, b.Dx(), b.Dy(), cfg.Width, cfg.Height))
 	}
 	return img, format, nil
@@ -100,6 +103,19 @@ func decode(r io.Reader) (img image.Image, format string, err error) {
 		return nil, format, fmt.Errorf("preprocess: decoding %s image: no image", format)
 	}
 	return img, format, nil
+}
+
+// wrapDICOMErr prefixes the dicom package's errors with "preprocess: " and
+// makes those caused by the data match ErrInvalidImage.
+func wrapDICOMErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, dicom.ErrInvalid):
+		return invalid(fmt.Errorf("preprocess: %w", err))
+	default:
+		return fmt.Errorf("preprocess: %w", err)
+	}
 }
 
 func wrapDecodeErr(what, format string, err error) error {

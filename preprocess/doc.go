@@ -57,9 +57,9 @@
 // # DICOM
 //
 // [Decode] also reads DICOM files (a 128-byte preamble, then "DICM"),
-// which PIL cannot open, so there is no PIL behaviour to match:
-// [DecodeDICOM] takes the first frame of uncompressed 8- or 16-bit
-// MONOCHROME1 or MONOCHROME2 pixel data, applies the modality rescale and
+// which PIL cannot open, so there is no PIL behaviour to match: package
+// preprocess/dicom ([dicom.Decode]) takes the first frame of uncompressed
+// 8- or 16-bit MONOCHROME1 or MONOCHROME2 pixel data, applies the modality rescale and
 // the first VOI window (PS3.3 C.11.2.1.2; the frame's min and max when there
 // is none) and returns 8-bit grey, which then goes through the same
 // pipeline. Compressed transfer syntaxes and colour are refused with an

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/xrayllm/xray/internal/inputsize"
+	"github.com/xrayllm/xray/internal/pixels"
 )
 
 // Size is the default side of the square output: the network's input size
@@ -17,8 +18,9 @@ const Size = inputsize.Side
 // DefaultMaxPixels is the largest image (width*height) that is decoded when
 // no other limit is given. It is larger than any radiograph (the biggest
 // reference image is 5840x3624, 21 Mpx) and keeps a hostile header from
-// making the decoder allocate gigabytes.
-const DefaultMaxPixels = 100_000_000
+// making the decoder allocate gigabytes. The DICOM decoder uses the same
+// default.
+const DefaultMaxPixels = pixels.DefaultMax
 
 // Normalization is an optional per-channel mean/std applied after ToTensor,
 // as transforms.Normalize(mean, std) does: v = (v - Mean[c]) / Std[c].
@@ -105,7 +107,7 @@ func Load(r io.Reader, opts *Options) (*Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	if limit := opts.maxPixels(); tooMany(w, h, limit) {
+	if limit := opts.maxPixels(); pixels.TooMany(w, h, limit) {
 		return nil, fmt.Errorf("preprocess: output size %dx%d is more than %d pixels", w, h, limit)
 	}
 	img, format, err := Decode(r, opts.maxPixels())
@@ -134,10 +136,10 @@ func FromImage(img image.Image, opts *Options) (*Input, error) {
 	if b.Empty() {
 		return nil, invalid(fmt.Errorf("preprocess: empty image (%dx%d)", b.Dx(), b.Dy()))
 	}
-	if tooMany(b.Dx(), b.Dy(), limit) {
+	if pixels.TooMany(b.Dx(), b.Dy(), limit) {
 		return nil, invalid(fmt.Errorf("preprocess: image is %dx%d, more than %d pixels", b.Dx(), b.Dy(), limit))
 	}
-	if tooMany(w, h, limit) {
+	if pixels.TooMany(w, h, limit) {
 		return nil, fmt.Errorf("preprocess: output size %dx%d is more than %d pixels", w, h, limit)
 	}
 	var resized *image.RGBA
@@ -156,13 +158,4 @@ func FromImage(img image.Image, opts *Options) (*Input, error) {
 		Resized:  resized,
 		Original: img,
 	}, nil
-}
-
-// tooMany reports whether a w x h image has more than limit pixels,
-// without overflowing.
-func tooMany(w, h, limit int) bool {
-	if w <= 0 || h <= 0 {
-		return false
-	}
-	return w > limit/h
 }

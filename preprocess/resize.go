@@ -5,6 +5,8 @@ import (
 	"math"
 	"runtime"
 	"sync"
+
+	"github.com/xrayllm/xray/internal/pixels"
 )
 
 // precisionBits is Pillow's PRECISION_BITS for 8-bit images: 32 - 8 - 2.
@@ -155,7 +157,7 @@ func resizeGray(img *image.Gray, width, height int) *image.RGBA {
 }
 
 func validSize(width, height int) bool {
-	return width > 0 && height > 0 && !tooMany(width, height, math.MaxInt/4)
+	return width > 0 && height > 0 && !pixels.TooMany(width, height, math.MaxInt/4)
 }
 
 // resample fills dst (whose w, h are the output size) from src.

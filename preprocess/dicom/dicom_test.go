@@ -1,4 +1,4 @@
-package preprocess
+package dicom
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"testing"
 )
 
-var updateDICOM = flag.Bool("update-dicom", false, "rewrite testdata/dicom fixtures")
+var updateDICOM = flag.Bool("update-dicom", false, "rewrite testdata fixtures")
 
 // dcmElem is one element for the test's own DICOM writer, which is
 // independent of the library under test.
@@ -207,11 +207,11 @@ var dicomFixtures = map[string]func() []byte{
 	"jpeg_baseline_junk.dcm":       jpegFile,
 }
 
-// TestDICOMFixtures checks that testdata/dicom holds what the writer above
-// produces (go test -run TestDICOMFixtures -update-dicom rewrites them).
-func TestDICOMFixtures(t *testing.T) {
+// TestFixtures checks that testdata holds what the writer above
+// produces (go test -run TestFixtures -update-dicom rewrites them).
+func TestFixtures(t *testing.T) {
 	for name, gen := range dicomFixtures {
-		path := filepath.Join("testdata", "dicom", name)
+		path := filepath.Join("testdata", name)
 		want := gen()
 		if *updateDICOM {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -226,21 +226,21 @@ func TestDICOMFixtures(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("%s is stale; run go test -run TestDICOMFixtures -update-dicom", path)
+			t.Errorf("%s is stale; run go test -run TestFixtures -update-dicom", path)
 		}
 	}
 }
 
 func readDICOMFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "dicom", name))
+	data, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return data
 }
 
-func TestDecodeDICOMPixels(t *testing.T) {
+func TestDecodePixels(t *testing.T) {
 	lo, hi := 1000, -1
 	for y := 0; y < 21; y++ {
 		for x := 0; x < 33; x++ {
@@ -259,7 +259,7 @@ func TestDecodeDICOMPixels(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			data := readDICOMFixture(t, tt.file)
-			img, err := DecodeDICOM(bytes.NewReader(data), int64(len(data)), 0)
+			img, err := Decode(bytes.NewReader(data), int64(len(data)), 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -283,9 +283,9 @@ func TestDecodeDICOMPixels(t *testing.T) {
 	}
 }
 
-// TestDecodeDICOMWindowValues pins a few hand-computed points of the
+// TestDecodeWindowValues pins a few hand-computed points of the
 // window/rescale chain.
-func TestDecodeDICOMWindowValues(t *testing.T) {
+func TestDecodeWindowValues(t *testing.T) {
 	// Raw 12-bit values -> v = 2*raw - 1024; window c=1000 w=2000 maps
 	// v <= 0.5 to 0, v > 1999.5 to 255, and between linearly.
 	tests := []struct {
@@ -320,7 +320,7 @@ func TestDecodeDICOMWindowValues(t *testing.T) {
 		dcmStr(0x0028, 0x1053, "DS", "2"),
 		dcmElem{0x7fe0, 0x0010, "OW", pix, false},
 	)
-	img, err := DecodeDICOM(bytes.NewReader(data), int64(len(data)), 0)
+	img, err := Decode(bytes.NewReader(data), int64(len(data)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,9 +332,9 @@ func TestDecodeDICOMWindowValues(t *testing.T) {
 	}
 }
 
-// TestDecodeDICOMSigned checks signed pixels (two's complement in 12 bits)
+// TestDecodeSigned checks signed pixels (two's complement in 12 bits)
 // with min-max scaling.
-func TestDecodeDICOMSigned(t *testing.T) {
+func TestDecodeSigned(t *testing.T) {
 	raws := []uint16{0x800, 0xfff, 0x000, 0x7ff} // -2048, -1, 0, 2047
 	want := []uint8{0, 127, 128, 255}            // (v+2048)*255/4095 rounded
 	var pix []byte
@@ -351,7 +351,7 @@ func TestDecodeDICOMSigned(t *testing.T) {
 		dcmUS(0x0028, 0x0103, 1),
 		dcmElem{0x7fe0, 0x0010, "OW", pix, false},
 	)
-	img, err := DecodeDICOM(bytes.NewReader(data), int64(len(data)), 0)
+	img, err := Decode(bytes.NewReader(data), int64(len(data)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ func TestDecodeDICOMSigned(t *testing.T) {
 	}
 }
 
-func TestDecodeDICOMErrors(t *testing.T) {
+func TestDecodeErrors(t *testing.T) {
 	mono2 := readDICOMFixture(t, "mono2_16bit_64x48_window.dcm")
 	garbage := append(append([]byte{}, mono2[:132]...), bytes.Repeat([]byte{0xff, 0x13, 0x77}, 200)...)
 	// A header claiming a huge string: the library would allocate 4 GiB.
@@ -402,12 +402,12 @@ func TestDecodeDICOMErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			img, err := DecodeDICOM(bytes.NewReader(tt.data), int64(len(tt.data)), tt.maxPixels)
+			img, err := Decode(bytes.NewReader(tt.data), int64(len(tt.data)), tt.maxPixels)
 			if err == nil {
 				t.Fatalf("decoded %v, want error", img.Bounds())
 			}
-			if !errors.Is(err, ErrInvalidImage) || !strings.HasPrefix(err.Error(), "preprocess: ") {
-				t.Errorf("error %q: want a preprocess ErrInvalidImage", err)
+			if !errors.Is(err, ErrInvalid) || !strings.HasPrefix(err.Error(), "dicom: ") {
+				t.Errorf("error %q: want a dicom ErrInvalid", err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not mention %q", err, tt.want)
@@ -416,53 +416,25 @@ func TestDecodeDICOMErrors(t *testing.T) {
 	}
 }
 
-func TestDecodeDICOMSizeLimits(t *testing.T) {
+func TestDecodeSizeLimits(t *testing.T) {
 	data := readDICOMFixture(t, "mono2_16bit_64x48_window.dcm")
-	if _, err := DecodeDICOM(bytes.NewReader(data), MaxDICOMBytes+1, 0); err == nil || !strings.Contains(err.Error(), "limit") {
+	if _, err := Decode(bytes.NewReader(data), MaxBytes+1, 0); err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Errorf("oversized: %v", err)
 	}
-	if _, err := DecodeDICOM(bytes.NewReader(data), int64(len(data))+10, 0); err == nil || !strings.Contains(err.Error(), "truncated") {
+	if _, err := Decode(bytes.NewReader(data), int64(len(data))+10, 0); err == nil || !strings.Contains(err.Error(), "truncated") {
 		t.Errorf("size beyond data: %v", err)
 	}
-	if _, err := DecodeDICOM(nil, 200, 0); err == nil {
+	if _, err := Decode(nil, 200, 0); err == nil {
 		t.Error("nil reader: no error")
 	}
 }
 
-// TestDecodeRoutesDICOM checks that Decode and Load recognise DICOM.
-func TestDecodeRoutesDICOM(t *testing.T) {
-	data := readDICOMFixture(t, "mono2_16bit_64x48_window.dcm")
-	img, format, err := Decode(bytes.NewReader(data), 0)
-	if err != nil || format != "dicom" || img.Bounds().Dx() != 64 {
-		t.Fatalf("Decode: %v %q %v", img, format, err)
-	}
-	in, err := Load(bytes.NewReader(data), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in.Format != "dicom" || in.Width != 224 || in.Height != 224 || len(in.Tensor) != 3*224*224 {
-		t.Fatalf("Load: format %q, %dx%d, %d values", in.Format, in.Width, in.Height, len(in.Tensor))
-	}
-	// Grey is replicated to three equal channels.
-	if in.Tensor[1000] != in.Tensor[224*224+1000] || in.Tensor[1000] != in.Tensor[2*224*224+1000] {
-		t.Error("channels differ")
-	}
-	_, format, err = Decode(bytes.NewReader(readDICOMFixture(t, "jpeg_baseline_junk.dcm")), 0)
-	if format != "dicom" || !errors.Is(err, ErrInvalidImage) || !strings.Contains(err.Error(), "JPEG Baseline") {
-		t.Errorf("compressed via Decode: %q %v", format, err)
-	}
-	// Short non-DICOM input still goes to the other decoders.
-	if _, _, err := Decode(bytes.NewReader([]byte("GIF8")), 0); err == nil || strings.Contains(err.Error(), "dicom") {
-		t.Errorf("short input: %v", err)
-	}
-}
-
-// FuzzDecodeDICOM feeds arbitrary bytes after a DICOM preamble and magic
-// to DecodeDICOM. It must never panic and must fail with a preprocess
-// ErrInvalidImage or return an image within the pixel limit.
-func FuzzDecodeDICOM(f *testing.F) {
+// FuzzDecode feeds arbitrary bytes after a DICOM preamble and magic
+// to Decode. It must never panic and must fail with a dicom
+// ErrInvalid or return an image within the pixel limit.
+func FuzzDecode(f *testing.F) {
 	for name := range dicomFixtures {
-		data, err := os.ReadFile(filepath.Join("testdata", "dicom", name))
+		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -470,10 +442,10 @@ func FuzzDecodeDICOM(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		data := append(append(make([]byte, 128), "DICM"...), body...)
-		img, err := DecodeDICOM(bytes.NewReader(data), int64(len(data)), 1<<16)
+		img, err := Decode(bytes.NewReader(data), int64(len(data)), 1<<16)
 		if err != nil {
-			if !errors.Is(err, ErrInvalidImage) || !strings.HasPrefix(err.Error(), "preprocess: ") {
-				t.Fatalf("error %q: want a preprocess ErrInvalidImage", err)
+			if !errors.Is(err, ErrInvalid) || !strings.HasPrefix(err.Error(), "dicom: ") {
+				t.Fatalf("error %q: want a dicom ErrInvalid", err)
 			}
 			return
 		}

@@ -1,0 +1,148 @@
+// Package dicom decodes the first frame of uncompressed monochrome DICOM
+// Part 10 files into an *image.Gray, with guards (file size, element
+// lengths, nesting depth, parser memory, pixel count) checked before
+// github.com/suyashkumar/dicom parses anything. Package preprocess routes
+// DICOM input here from its Decode and Load.
+package dicom
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+
+	dcm "github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/tag"
+	"github.com/xrayllm/xray/internal/pixels"
+)
+
+// MaxBytes is the largest DICOM file Decode (and preprocess.Decode) accepts.
+// A single uncompressed chest radiograph is at most a few tens of MB.
+const MaxBytes = 512 << 20
+
+// Decode decodes the first frame of a DICOM Part 10 file (128-byte
+// preamble, "DICM", file meta information) of size bytes with native
+// (uncompressed) pixel data: 8- or 16-bit, unsigned or signed, one sample
+// per pixel, photometric interpretation MONOCHROME1 (inverted) or
+// MONOCHROME2, in the Implicit VR Little Endian, Explicit VR Little Endian
+// or Explicit VR Big Endian transfer syntax. Compressed transfer syntaxes
+// (JPEG, JPEG-LS, JPEG 2000, RLE, deflate) are refused with an error that
+// names them.
+//
+// Stored values are masked to BitsStored, mapped through RescaleSlope and
+// RescaleIntercept (the modality LUT), then through the first VOI window
+// (WindowCenter, WindowWidth) with the function named by VOILUTFunction
+// (LINEAR, the default, as in DICOM PS3.3 C.11.2.1.2.1; LINEAR_EXACT;
+// SIGMOID) onto 0..255; without a valid window the frame's minimum and
+// maximum are mapped to 0 and 255 (a constant frame gives 0).
+// MONOCHROME1 is then inverted so that the result is always white-is-dense
+// like MONOCHROME2. The result is an *image.Gray.
+//
+// Files over MaxBytes and frames with more than maxPixels pixels
+// (maxPixels <= 0 means preprocess.DefaultMaxPixels) are refused; the pixel count is
+// checked before any pixel memory is allocated. The whole file is read into
+// memory and its element structure is checked (every value length against
+// the bytes that remain, nesting depth, estimated parser memory) before it
+// is handed to github.com/suyashkumar/dicom, whose parser allocates by
+// declared lengths and recurses by nesting. Errors start with "dicom: "
+// and, when caused by the data, match ErrInvalid.
+func Decode(r io.Reader, size int64, maxPixels int) (image.Image, error) {
+	if r == nil {
+		return nil, errors.New("dicom: nil reader")
+	}
+	if size < 132 {
+		return nil, invalid(fmt.Errorf("dicom: file of %d bytes is too short", size))
+	}
+	if size > MaxBytes {
+		return nil, invalid(fmt.Errorf("dicom: file of %d bytes is more than the limit of %d bytes", size, MaxBytes))
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(r, data); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, invalid(fmt.Errorf("dicom: decoding image: truncated data (fewer than %d bytes): %w", size, err))
+		}
+		return nil, fmt.Errorf("dicom: reading image: %w", err)
+	}
+	return decodeBytes(data, maxPixels)
+}
+
+// IsPart10 reports whether head (at least 132 bytes) starts a DICOM Part 10
+// file.
+func IsPart10(head []byte) bool {
+	return len(head) >= 132 && string(head[128:132]) == "DICM"
+}
+
+// DecodeStream decodes a DICOM file whose first bytes, head, have already
+// been read from r (of unknown length, read up to MaxBytes), as Decode
+// does; it is preprocess.Decode's route for input that IsPart10.
+func DecodeStream(head []byte, r io.Reader, maxPixels int) (image.Image, error) {
+	var buf bytes.Buffer
+	buf.Write(head)
+	n, err := buf.ReadFrom(io.LimitReader(r, MaxBytes+1-int64(len(head))))
+	if err != nil {
+		return nil, fmt.Errorf("dicom: reading image: %w", err)
+	}
+	if int64(len(head))+n > MaxBytes {
+		return nil, invalid(fmt.Errorf("dicom: file is more than the limit of %d bytes", MaxBytes))
+	}
+	data := buf.Bytes()
+	return Decode(bytes.NewReader(data), int64(len(data)), maxPixels)
+}
+
+// ErrInvalid is matched (with errors.Is) by every error caused by the
+// file's data: truncated, corrupt, over a limit or unsupported. Errors of
+// the reader do not match it.
+var ErrInvalid = errors.New("dicom: invalid file")
+
+// invalidFile marks an error as caused by the file's data.
+type invalidFile struct{ err error }
+
+func (e *invalidFile) Error() string        { return e.err.Error() }
+func (e *invalidFile) Unwrap() error        { return e.err }
+func (e *invalidFile) Is(target error) bool { return target == ErrInvalid }
+
+// invalid wraps err as an ErrInvalid.
+func invalid(err error) error { return &invalidFile{err: err} }
+
+// decodeBytes decodes a whole file held in memory.
+func decodeBytes(data []byte, maxPixels int) (img image.Image, err error) {
+	if maxPixels <= 0 {
+		maxPixels = pixels.DefaultMax
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			img, err = nil, invalid(fmt.Errorf("dicom: decoding image: parser failed: %v", p))
+		}
+	}()
+	if !IsPart10(data) {
+		return nil, invalid(errors.New(`dicom: decoding image: no "DICM" magic at offset 128`))
+	}
+	sc, err := scanElements(data)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("dicom: decoding image: %w", err))
+	}
+	ds, err := dcm.Parse(bytes.NewReader(data), int64(len(data)), nil, dcm.SkipPixelData())
+	if err != nil {
+		return nil, invalid(fmt.Errorf("dicom: decoding image: %w", err))
+	}
+	a, err := readAttrs(&ds)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("dicom: decoding image: %w", err))
+	}
+	if pixels.TooMany(a.cols, a.rows, maxPixels) {
+		return nil, invalid(fmt.Errorf("dicom: image is %dx%d, more than the limit of %d pixels", a.cols, a.rows, maxPixels))
+	}
+	pe, err := ds.FindElementByTag(tag.PixelData)
+	if err != nil || sc.pixOff < 0 {
+		return nil, invalid(errors.New("dicom: decoding image: no pixel data"))
+	}
+	if int64(pe.ValueLength) != int64(sc.pixLen) {
+		return nil, invalid(fmt.Errorf("dicom: decoding image: inconsistent pixel data length (%d, %d)", pe.ValueLength, sc.pixLen))
+	}
+	g, err := render(a, data[sc.pixOff:sc.pixOff+sc.pixLen], sc.bo)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("dicom: decoding image: %w", err))
+	}
+	return g, nil
+}
