@@ -16,7 +16,7 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/xrayllm/xray/gradcam"
+	"github.com/xrayllm/xray/gradcam/notes"
 )
 
 //go:embed templates/*.tmpl
@@ -32,7 +32,7 @@ type ReportInputs struct {
 	// Pred is the index of the predicted class.
 	Pred int `json:"pred"`
 	// Notes are the CAM notes of the predicted class; nil when there are none.
-	Notes *gradcam.Notes `json:"notes,omitempty"`
+	Notes *notes.Notes `json:"notes,omitempty"`
 	// CAMMethod names the CAM variant, e.g. "Grad-CAM"; optional.
 	CAMMethod string `json:"cam_method,omitempty"`
 	// CAMLayer names the layer the CAM was taken at, e.g. "layer4"; optional.
@@ -69,7 +69,7 @@ func (in ReportInputs) Validate() error {
 		return errors.New("prompt: faithfulness is not finite")
 	}
 	if l := in.Lang.orDefault(); !l.Valid() {
-		return fmt.Errorf("prompt: unknown language %q (want ko or en)", string(in.Lang))
+		return fmt.Errorf("prompt: unknown language %q (want %s)", string(in.Lang), choices())
 	}
 	return nil
 }
@@ -209,10 +209,7 @@ func NewTemplateData(in ReportInputs) (TemplateData, error) {
 // FormatPoints formats a difference of probabilities in percentage points:
 // 0.1234 gives "12.34%p" in Korean and "12.34 percentage points" in English.
 func FormatPoints(d float64, lang Lang) string {
-	if lang.orDefault() == English {
-		return fmt.Sprintf("%.2f percentage points", d*100)
-	}
-	return fmt.Sprintf("%.2f%%p", d*100)
+	return fmt.Sprintf(words(lang).points, d*100)
 }
 
 // Option changes how Build renders.
