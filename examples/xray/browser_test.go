@@ -105,6 +105,7 @@ func TestBrowserUploadAndReport(t *testing.T) {
 	notes := browse(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#notes li"), (e) => e.textContent)`))
 	reportItems := browse(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#reportBody li"), (e) => e.textContent)`))
 	probs := browse(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#probs .pval"), (e) => e.textContent)`))
+	langs := browse(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#lang option"), (e) => e.value + " " + e.textContent)`))
 	shot := browse(t, ctx, chromedp.FullScreenshot(100))
 	t.Logf("upload to rendered report: %v", time.Since(start).Round(time.Millisecond))
 	if label != "NORMAL" && label != "PNEUMONIA" {
@@ -121,6 +122,9 @@ func TestBrowserUploadAndReport(t *testing.T) {
 	}
 	if strings.Contains(escaped, "<img") || !strings.Contains(escaped, "&lt;img") || !strings.Contains(escaped, "<strong>bold</strong>") {
 		t.Errorf("markdown renderer let HTML through or lost bold: %q", escaped)
+	}
+	if strings.Join(langs, ",") != "ko 한국어,en English" {
+		t.Errorf("language picker %q", langs)
 	}
 	checkPageMatchesReport(t, a, img, notes, reportItems, probs)
 	saveScreenshot(t, shot)

@@ -299,6 +299,7 @@ type infoJSON struct {
 	CAMLayers       []string          `json:"cam_layers"`
 	Colormaps       []string          `json:"colormaps"`
 	Languages       []string          `json:"languages"`
+	LanguageNames   map[string]string `json:"language_names"`
 	LLMBackend      string            `json:"llm_backend"`
 	MaxUploadBytes  int64             `json:"max_upload_bytes"`
 	Defaults        map[string]string `json:"defaults"`
@@ -319,6 +320,7 @@ func (s *server) handleInfo(w http.ResponseWriter, _ *http.Request) {
 		CAMLayers:      s.camLayers(),
 		Colormaps:      gradcam.ColormapNames(),
 		Languages:      languages(),
+		LanguageNames:  languageNames(),
 		LLMBackend:     s.a.LLM().Name(),
 		MaxUploadBytes: s.cfg.MaxUpload,
 		Defaults: map[string]string{"method": d.Method.Name(), "layer": d.Layer, "target": d.Target,

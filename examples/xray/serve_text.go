@@ -59,3 +59,12 @@ func languages() []string {
 	}
 	return out
 }
+
+// languageNames names each language in itself, for the page's picker.
+func languageNames() map[string]string {
+	out := map[string]string{}
+	for _, l := range prompt.Languages() {
+		out[string(l)] = prompt.LanguageName(l)
+	}
+	return out
+}

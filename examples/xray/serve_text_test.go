@@ -83,3 +83,19 @@ func TestAnalyzeTextMatchesReport(t *testing.T) {
 		})
 	}
 }
+
+// TestInfoLanguages checks that /api/info offers prompt's languages, the
+// default first, each named in itself for the page's picker.
+func TestInfoLanguages(t *testing.T) {
+	h := newServer(serveAnalyzer(t, nil), serverConfig{})
+	var info infoJSON
+	if err := json.Unmarshal([]byte(serveGet(t, h, "/api/info", http.StatusOK, "application/json")), &info); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(info.Languages, ",") != "ko,en" || info.LanguageNames["ko"] != "한국어" || info.LanguageNames["en"] != "English" {
+		t.Errorf("languages %v, names %v", info.Languages, info.LanguageNames)
+	}
+	if info.Disclaimer["ko"] != prompt.Disclaimer(prompt.Korean) || info.Disclaimer["en"] != prompt.Disclaimer(prompt.English) {
+		t.Errorf("disclaimers %v", info.Disclaimer)
+	}
+}

@@ -149,6 +149,9 @@ async function loadInfo() {
   } catch (_) {
     return;
   }
+  if (info.language_names) {
+    $("lang").replaceChildren(...info.languages.map((l) => option(l, info.language_names[l] || l)));
+  }
   fillSelect($("method"), info.cam_methods, info.defaults.method);
   fillSelect($("colormap"), info.colormaps, info.defaults.colormap);
   fillTargets();
