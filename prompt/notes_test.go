@@ -31,13 +31,7 @@ func mustCompute(t *testing.T, cam []float32, w, h int) *notes.Notes {
 
 func TestNotesTextCornerSpike(t *testing.T) {
 	// A faint background and a spike at the top-left corner: an 'R' marker.
-	const w, h = 224, 224
-	m := make([]float32, w*h)
-	for i := range m {
-		m[i] = 0.01
-	}
-	m[5*w+5] = 1
-	n := mustCompute(t, m, w, h)
+	n := mustCompute(t, fixtures.CornerSpike(224, 224), 224, 224)
 	containsAll(t, "en text", NotesText(n, English),
 		"WARNING - border attention", "side marker such as 'R'", "and the peak lies inside it", "peak): right upper zone")
 	containsAll(t, "ko text", NotesText(n, Korean),

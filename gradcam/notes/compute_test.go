@@ -126,12 +126,7 @@ func TestNotesCornerSpike(t *testing.T) {
 	// A faint background and a spike at the top-left corner: an 'R' marker.
 	// prompt's TestNoteLinesCornerSpike checks how these notes read.
 	const w, h = 224, 224
-	m := make([]float32, w*h)
-	for i := range m {
-		m[i] = 0.01
-	}
-	m[5*w+5] = 1
-	n, err := Compute(m, w, h, nil)
+	n, err := Compute(fixtures.CornerSpike(w, h), w, h, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
