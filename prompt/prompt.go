@@ -3,7 +3,13 @@
 // Grad-CAM notes describing where the network looked, and the sections the
 // report must have. Prompts exist in Korean, reproducing the original app's
 // prompt, and English; templates are embedded with go:embed and can be
-// replaced. The package also owns the not-a-diagnosis notice.
+// replaced.
+//
+// The package owns every sentence the project shows a reader, in one Lang
+// type with one default: the CAM notes (DescribeNotes, NotesText), zone and
+// class names, the border-attention explanation, the not-a-diagnosis
+// notice, and the formatting of every number in them. Each language is one
+// catalogue of phrases (lang_ko.go, lang_en.go) plus its templates.
 package prompt
 
 import (
