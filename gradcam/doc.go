@@ -19,9 +19,10 @@
 // Finalize post-processes it exactly as pytorch-grad-cam does (ReLU,
 // min-max scaling, OpenCV bilinear resizing, scaling again); Overlay blends
 // it onto the image with OpenCV's JET table or a colour-blind-safe
-// alternative; ComputeNotes describes where the map puts its mass in
-// radiological terms (the image's left is the patient's right) and flags
-// attention at the image border, where side markers and labels sit.
+// alternative; package notes (gradcam/notes) describes where the map puts
+// its mass in radiological terms (the image's left is the patient's right)
+// and flags attention at the image border, where side markers and labels
+// sit. gradcam produces numbers only; package prompt puts them in words.
 //
 // Methods: GradCAM, HiResCAM, GradCAMPlusPlus, XGradCAM, LayerCAM,
 // EigenCAM and ScoreCAM, with pytorch-grad-cam 1.5's formulas. A new

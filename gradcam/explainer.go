@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/xrayllm/xray/gradcam/notes"
 	"github.com/xrayllm/xray/internal/graphlock"
 	"github.com/xrayllm/xray/internal/pool"
 	"github.com/xrayllm/xray/resnet"
@@ -31,7 +32,7 @@ type Options struct {
 	// instead of its logit (pytorch-grad-cam's default is the logit).
 	Probability bool
 	// Notes sets how the notes are computed; nil means the defaults.
-	Notes *NotesOptions
+	Notes *notes.Options
 	// Faithfulness also measures the confidence drop when only the top 20%
 	// of the map is kept (one extra forward pass).
 	Faithfulness bool
@@ -58,8 +59,8 @@ type Result struct {
 	Width, Height int       `json:"-"`
 	// Empty is set when the map was all zero after ReLU.
 	Empty bool `json:"empty"`
-	// Notes describe where the map puts its mass.
-	Notes Notes `json:"notes"`
+	// Notes describe where the map puts its mass (package notes).
+	Notes notes.Notes `json:"notes"`
 	// Faithfulness is set when Options.Faithfulness was.
 	Faithfulness *Faithfulness `json:"faithfulness,omitempty"`
 }
@@ -262,7 +263,7 @@ func (e *Explainer) finish(d LayerData, pred resnet.Prediction, m Method, o reso
 			return nil, err
 		}
 	}
-	if res.Notes, err = ComputeNotes(cam, size, size, o.Notes); err != nil {
+	if res.Notes, err = notes.Compute(cam, size, size, o.Notes); err != nil {
 		return nil, err
 	}
 	return res, nil

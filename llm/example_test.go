@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/xrayllm/xray/gradcam"
+	"github.com/xrayllm/xray/gradcam/notes"
 	"github.com/xrayllm/xray/llm"
 	"github.com/xrayllm/xray/prompt"
 )
@@ -17,10 +17,10 @@ func ExampleOffline() {
 		Classes: []string{"NORMAL", "PNEUMONIA"},
 		Probs:   []float64{0.0712, 0.9288},
 		Pred:    1,
-		Notes: &gradcam.Notes{
-			PeakZone: gradcam.RightLower, CentroidZone: gradcam.RightLower,
-			Peak: gradcam.Point{X: 60, Y: 170}, Width: 224, Height: 224,
-			ZoneShare: map[gradcam.Zone]float64{gradcam.RightLower: 0.7, gradcam.RightMiddle: 0.3},
+		Notes: &notes.Notes{
+			PeakZone: notes.RightLower, CentroidZone: notes.RightLower,
+			Peak: notes.Point{X: 60, Y: 170}, Width: 224, Height: 224,
+			ZoneShare: map[notes.Zone]float64{notes.RightLower: 0.7, notes.RightMiddle: 0.3},
 			Spread:    0.15, BorderBand: 0.1, BorderShare: 0.02,
 		},
 		Lang: prompt.English,

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xrayllm/xray/gradcam"
+	"github.com/xrayllm/xray/gradcam/notes"
 	"github.com/xrayllm/xray/prompt"
 )
 
@@ -24,12 +24,12 @@ func testInputs(lang prompt.Lang) prompt.ReportInputs {
 		Classes: []string{"NORMAL", "PNEUMONIA"},
 		Probs:   []float64{0.1, 0.9},
 		Pred:    1,
-		Notes: &gradcam.Notes{
-			Peak: gradcam.Point{X: 50, Y: 160}, PeakZone: gradcam.RightLower,
-			Centroid: gradcam.Point{X: 70, Y: 130}, CentroidZone: gradcam.RightMiddle,
-			ZoneShare: map[gradcam.Zone]float64{
-				gradcam.RightUpper: 0.1, gradcam.RightMiddle: 0.3, gradcam.RightLower: 0.4,
-				gradcam.LeftUpper: 0.05, gradcam.LeftMiddle: 0.05, gradcam.LeftLower: 0.1,
+		Notes: &notes.Notes{
+			Peak: notes.Point{X: 50, Y: 160}, PeakZone: notes.RightLower,
+			Centroid: notes.Point{X: 70, Y: 130}, CentroidZone: notes.RightMiddle,
+			ZoneShare: map[notes.Zone]float64{
+				notes.RightUpper: 0.1, notes.RightMiddle: 0.3, notes.RightLower: 0.4,
+				notes.LeftUpper: 0.05, notes.LeftMiddle: 0.05, notes.LeftLower: 0.1,
 			},
 			Spread: 0.2, BorderBand: 0.1, BorderShare: 0.05, Width: 224, Height: 224,
 		},

@@ -83,11 +83,9 @@ func (Offline) Compose(in prompt.ReportInputs) (string, error) {
 		EmptyMap:     in.Notes != nil && in.Notes.Empty,
 		ClassList:    strings.Join(in.Classes, ", "),
 	}
-	if td.Lang == prompt.Korean {
-		d.Label = koreanLabel(td.Label)
-		for i := range d.Others {
-			d.Others[i].Label = koreanLabel(d.Others[i].Label)
-		}
+	d.Label = prompt.ClassName(td.Label, td.Lang)
+	for i := range d.Others {
+		d.Others[i].Label = prompt.ClassName(d.Others[i].Label, td.Lang)
 	}
 	file := "templates/offline_" + string(td.Lang) + ".md.tmpl"
 	src, err := offlineFS.ReadFile(file)
@@ -114,16 +112,4 @@ func labelKind(label string) string {
 		return "normal"
 	}
 	return "other"
-}
-
-// koreanLabel puts the plain Korean word first and the class name in
-// parentheses, as the prompt asks of the models.
-func koreanLabel(label string) string {
-	switch labelKind(label) {
-	case "pneumonia":
-		return "폐렴(" + label + ")"
-	case "normal":
-		return "정상(" + label + ")"
-	}
-	return label
 }

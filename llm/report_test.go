@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/xrayllm/xray/gradcam"
+	"github.com/xrayllm/xray/gradcam/notes"
 	"github.com/xrayllm/xray/prompt"
 )
 
@@ -63,7 +63,7 @@ func TestOfflineVariants(t *testing.T) {
 	if err != nil || !strings.Contains(got, "Grad-CAM 메모 없음") || !strings.Contains(got, "폐렴(PNEUMONIA)") {
 		t.Errorf("nil notes: %v\n%s", err, got)
 	}
-	in.Notes = &gradcam.Notes{Empty: true}
+	in.Notes = &notes.Notes{Empty: true}
 	got, _ = Offline{}.Compose(in)
 	if !strings.Contains(got, "위치에 대한 해석은 하지 마세요") {
 		t.Errorf("empty map:\n%s", got)
@@ -220,5 +220,21 @@ func TestFromEnv(t *testing.T) {
 	o := OpenAIConfigFromEnv(env(map[string]string{"OPENAI_BASE_URL": "http://o/v1", "OPENAI_MODEL": "m", "OPENAI_API_KEY": "s"}))
 	if o.BaseURL != "http://o/v1" || o.Model != "m" || o.APIKey != "s" {
 		t.Errorf("%+v", o)
+	}
+}
+
+// TestOfflineEveryLanguage checks that every language of prompt has an
+// offline template and gets the report's sections and its notice.
+func TestOfflineEveryLanguage(t *testing.T) {
+	for _, lang := range prompt.Languages() {
+		text, err := Offline{}.Compose(testInputs(lang))
+		if err != nil {
+			t.Fatalf("%s: %v", lang, err)
+		}
+		for _, want := range []string{"## 1)", "## 2)", "## 3)", "## 4)", prompt.Disclaimer(lang)} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s: offline report lacks %q", lang, want)
+			}
+		}
 	}
 }

@@ -3,7 +3,13 @@
 // Grad-CAM notes describing where the network looked, and the sections the
 // report must have. Prompts exist in Korean, reproducing the original app's
 // prompt, and English; templates are embedded with go:embed and can be
-// replaced. The package also owns the not-a-diagnosis notice.
+// replaced.
+//
+// The package owns every sentence the project shows a reader, in one Lang
+// type with one default: the CAM notes (DescribeNotes, NotesText), zone and
+// class names, the border-attention explanation, the not-a-diagnosis
+// notice, and the formatting of every number in them. Each language is one
+// catalogue of phrases (lang_ko.go, lang_en.go) plus its templates.
 package prompt
 
 import (
@@ -16,7 +22,7 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/xrayllm/xray/gradcam"
+	"github.com/xrayllm/xray/gradcam/notes"
 )
 
 //go:embed templates/*.tmpl
@@ -32,7 +38,7 @@ type ReportInputs struct {
 	// Pred is the index of the predicted class.
 	Pred int `json:"pred"`
 	// Notes are the CAM notes of the predicted class; nil when there are none.
-	Notes *gradcam.Notes `json:"notes,omitempty"`
+	Notes *notes.Notes `json:"notes,omitempty"`
 	// CAMMethod names the CAM variant, e.g. "Grad-CAM"; optional.
 	CAMMethod string `json:"cam_method,omitempty"`
 	// CAMLayer names the layer the CAM was taken at, e.g. "layer4"; optional.
@@ -69,7 +75,7 @@ func (in ReportInputs) Validate() error {
 		return errors.New("prompt: faithfulness is not finite")
 	}
 	if l := in.Lang.orDefault(); !l.Valid() {
-		return fmt.Errorf("prompt: unknown language %q (want ko or en)", string(in.Lang))
+		return fmt.Errorf("prompt: unknown language %q (want %s)", string(in.Lang), choices())
 	}
 	return nil
 }
@@ -209,10 +215,7 @@ func NewTemplateData(in ReportInputs) (TemplateData, error) {
 // FormatPoints formats a difference of probabilities in percentage points:
 // 0.1234 gives "12.34%p" in Korean and "12.34 percentage points" in English.
 func FormatPoints(d float64, lang Lang) string {
-	if lang.orDefault() == English {
-		return fmt.Sprintf("%.2f percentage points", d*100)
-	}
-	return fmt.Sprintf("%.2f%%p", d*100)
+	return fmt.Sprintf(words(lang).points, d*100)
 }
 
 // Option changes how Build renders.

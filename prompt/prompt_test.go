@@ -7,20 +7,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/xrayllm/xray/gradcam"
+	"github.com/xrayllm/xray/gradcam/notes"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-func sampleNotes() *gradcam.Notes {
-	return &gradcam.Notes{
-		Peak:         gradcam.Point{X: 60, Y: 170},
-		PeakZone:     gradcam.RightLower,
-		Centroid:     gradcam.Point{X: 80, Y: 140},
-		CentroidZone: gradcam.RightMiddle,
-		ZoneShare: map[gradcam.Zone]float64{
-			gradcam.RightUpper: 0.05, gradcam.RightMiddle: 0.30, gradcam.RightLower: 0.40,
-			gradcam.LeftUpper: 0.05, gradcam.LeftMiddle: 0.10, gradcam.LeftLower: 0.10,
+func sampleNotes() *notes.Notes {
+	return &notes.Notes{
+		Peak:         notes.Point{X: 60, Y: 170},
+		PeakZone:     notes.RightLower,
+		Centroid:     notes.Point{X: 80, Y: 140},
+		CentroidZone: notes.RightMiddle,
+		ZoneShare: map[notes.Zone]float64{
+			notes.RightUpper: 0.05, notes.RightMiddle: 0.30, notes.RightLower: 0.40,
+			notes.LeftUpper: 0.05, notes.LeftMiddle: 0.10, notes.LeftLower: 0.10,
 		},
 		Spread:      0.123,
 		BorderBand:  0.1,
@@ -134,19 +134,19 @@ func TestBuildNotesVariants(t *testing.T) {
 	cases := []struct {
 		name    string
 		lang    Lang
-		notes   *gradcam.Notes
+		notes   *notes.Notes
 		want    []string
 		notWant []string
 	}{
 		{"nil ko", Korean, nil, []string{"Grad-CAM 메모 없음"}, []string{"peak", "경고"}},
 		{"nil en", English, nil, []string{"No Grad-CAM notes"}, []string{"peak", "WARNING"}},
-		{"empty map ko", Korean, &gradcam.Notes{Empty: true}, []string{"Grad-CAM 지도가 비어 있음"}, []string{"peak"}},
-		{"empty map en", English, &gradcam.Notes{Empty: true, BorderAttention: true}, []string{"map is empty"}, []string{"WARNING", "border-attention warning"}},
-		{"no zone shares", English, &gradcam.Notes{PeakZone: gradcam.LeftUpper, ZoneShare: map[gradcam.Zone]float64{}},
+		{"empty map ko", Korean, &notes.Notes{Empty: true}, []string{"Grad-CAM 지도가 비어 있음"}, []string{"peak"}},
+		{"empty map en", English, &notes.Notes{Empty: true, BorderAttention: true}, []string{"map is empty"}, []string{"WARNING", "border-attention warning"}},
+		{"no zone shares", English, &notes.Notes{PeakZone: notes.LeftUpper, ZoneShare: map[notes.Zone]float64{}},
 			[]string{"peak): left upper zone"}, []string{"Share of the map's mass by zone"}},
-		{"border ko", Korean, &gradcam.Notes{PeakZone: gradcam.LeftUpper, BorderAttention: true, PeakInBorder: true, BorderShare: 0.5, BorderBand: 0.1},
+		{"border ko", Korean, &notes.Notes{PeakZone: notes.LeftUpper, BorderAttention: true, PeakInBorder: true, BorderShare: 0.5, BorderBand: 0.1},
 			[]string{"경고 - 가장자리 주의", "'R'", "늑골 경계", "가장 강한 활성도 이 띠 안에 있음", "가장자리 주의 경고를 반드시 설명", "좌측 상부 영역"}, nil},
-		{"border en", English, &gradcam.Notes{BorderAttention: true, BorderShare: 0.5, BorderBand: 0.1},
+		{"border en", English, &notes.Notes{BorderAttention: true, BorderShare: 0.5, BorderBand: 0.1},
 			[]string{"WARNING - border attention: 50.0%", "'R'", "rib edges", "explain the border-attention warning"}, []string{"peak lies inside"}},
 	}
 	for _, c := range cases {
@@ -227,9 +227,9 @@ func TestPromptInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	in.Classes[1] = "CHANGED"
-	in.Notes.ZoneShare[gradcam.RightLower] = 0
+	in.Notes.ZoneShare[notes.RightLower] = 0
 	got, ok := p.Inputs()
-	if !ok || got.Classes[1] != "PNEUMONIA" || got.Notes.ZoneShare[gradcam.RightLower] != 0.40 {
+	if !ok || got.Classes[1] != "PNEUMONIA" || got.Notes.ZoneShare[notes.RightLower] != 0.40 {
 		t.Errorf("Inputs not an independent copy: %+v", got)
 	}
 	if _, ok := (Prompt{System: "s", User: "u"}).Inputs(); ok {
@@ -274,10 +274,10 @@ func TestEnsureDisclaimer(t *testing.T) {
 }
 
 func TestZoneNameKorean(t *testing.T) {
-	if got := ZoneName(gradcam.RightLower, Korean); got != "우측 하부 영역" {
+	if got := ZoneName(notes.RightLower, Korean); got != "우측 하부 영역" {
 		t.Errorf("got %q", got)
 	}
-	if got := ZoneName(gradcam.LeftUpper, English); got != "left upper zone" {
+	if got := ZoneName(notes.LeftUpper, English); got != "left upper zone" {
 		t.Errorf("got %q", got)
 	}
 }

@@ -117,7 +117,7 @@ func (f *analyzeFlags) analyzeOne(ctx context.Context, a *xray.Analyzer, path st
 // reportFooter says what wrote the report and how it went.
 func reportFooter(res *xray.Result) string {
 	r := res.Report
-	s := fmt.Sprintf("_model: %s %.1f%% · report: %s", res.Prediction.Label, 100*res.Prediction.Probs[res.Prediction.Index], r.Backend)
+	s := fmt.Sprintf("_model: %s %s · report: %s", res.Prediction.Label, prompt.FormatPercent(res.Prediction.Probs[res.Prediction.Index]), r.Backend)
 	if r.Model != "" {
 		s += " (" + r.Model + ")"
 	}

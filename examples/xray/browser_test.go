@@ -6,11 +6,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/xrayllm/xray"
+	"github.com/xrayllm/xray/gradcam"
+	"github.com/xrayllm/xray/prompt"
 )
 
 // findChromium returns the path of a Chromium or Chrome binary, or "".
@@ -70,11 +74,13 @@ func TestBrowserUploadAndReport(t *testing.T) {
 		t.Skip("browser test skipped in -short mode")
 	}
 	ctx := browserContext(t)
-	srv := httptest.NewServer(newServer(serveAnalyzer(t, nil), serverConfig{Lang: "en"}))
+	a := serveAnalyzer(t, nil)
+	srv := httptest.NewServer(newServer(a, serverConfig{Lang: "en"}))
 	defer srv.Close()
 	dir := t.TempDir()
 	imgPath := filepath.Join(dir, "synthetic-chest.png")
-	if err := os.WriteFile(imgPath, servePNG(t, 320, 280), 0o600); err != nil {
+	img := servePNG(t, 320, 280)
+	if err := os.WriteFile(imgPath, img, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -96,6 +102,10 @@ func TestBrowserUploadAndReport(t *testing.T) {
 	notice := browse(t, ctx, chromedp.Text(chromedp.ID("notice")))
 	width := browse(t, ctx, chromedp.Evaluate[int](`document.getElementById("overlay").naturalWidth`))
 	escaped := browse(t, ctx, chromedp.Evaluate[string](`renderMarkdown("<img src=x onerror=alert(1)> **bold**")`))
+	notes := browse(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#notes li"), (e) => e.textContent)`))
+	reportItems := browse(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#reportBody li"), (e) => e.textContent)`))
+	probs := browse(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#probs .pval"), (e) => e.textContent)`))
+	langs := browse(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#lang option"), (e) => e.value + " " + e.textContent)`))
 	shot := browse(t, ctx, chromedp.FullScreenshot(100))
 	t.Logf("upload to rendered report: %v", time.Since(start).Round(time.Millisecond))
 	if label != "NORMAL" && label != "PNEUMONIA" {
@@ -113,7 +123,41 @@ func TestBrowserUploadAndReport(t *testing.T) {
 	if strings.Contains(escaped, "<img") || !strings.Contains(escaped, "&lt;img") || !strings.Contains(escaped, "<strong>bold</strong>") {
 		t.Errorf("markdown renderer let HTML through or lost bold: %q", escaped)
 	}
+	if strings.Join(langs, ",") != "ko 한국어,en English" {
+		t.Errorf("language picker %q", langs)
+	}
+	checkPageMatchesReport(t, a, img, notes, reportItems, probs)
 	saveScreenshot(t, shot)
+}
+
+// checkPageMatchesReport checks that the notes and probabilities the page
+// shows for img are, string for string, those of the report the library
+// writes for the same image, and that the report the page shows lists the
+// same note lines: the page formats no CAM number itself.
+func checkPageMatchesReport(t *testing.T, a *xray.Analyzer, img []byte, notes, reportItems, probs []string) {
+	t.Helper()
+	res, err := a.AnalyzeBytes(context.Background(), img, xray.Request{CAM: &gradcam.Options{}, Report: true, Lang: prompt.English})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := prompt.DescribeNotes(&res.CAM.Notes, prompt.English)
+	if !slices.Equal(notes, want) {
+		t.Errorf("the page shows the notes\n%s\nthe report's lines are\n%s", strings.Join(notes, "\n"), strings.Join(want, "\n"))
+	}
+	for _, line := range notes {
+		if !slices.Contains(reportItems, line) || !strings.Contains(res.Report.Markdown, "- "+line+"\n") {
+			t.Errorf("the report lacks the page's line %q", line)
+		}
+	}
+	if len(probs) != len(res.Prediction.Probs) {
+		t.Fatalf("the page shows %d probabilities, want %d", len(probs), len(res.Prediction.Probs))
+	}
+	for i, p := range res.Prediction.Probs {
+		if probs[i] != prompt.FormatPercent(p) || !strings.Contains(res.Report.Markdown, "(confidence "+probs[i]+")") {
+			t.Errorf("the page shows %q for class %d, the report %q", probs[i], i, prompt.FormatPercent(p))
+		}
+	}
+	t.Logf("page and report agree: %q", want[1])
 }
 
 // waitTrue polls a JavaScript expression until it is true.

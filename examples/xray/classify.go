@@ -15,6 +15,7 @@ import (
 	"github.com/xrayllm/xray"
 	"github.com/xrayllm/xray/gradcam"
 	"github.com/xrayllm/xray/preprocess"
+	"github.com/xrayllm/xray/prompt"
 )
 
 // classifyFlags are classify's flags.
@@ -139,11 +140,11 @@ func humanLine(path string, classes []string, res *xray.Result) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%s %.1f%%", c, 100*p.Probs[i])
+		fmt.Fprintf(&b, "%s %s", c, prompt.FormatPercent(p.Probs[i]))
 	}
 	b.WriteString(")")
 	if c := res.CAM; c != nil {
-		fmt.Fprintf(&b, "; %s@%s peak in the %s", c.Method, c.Layer, c.Notes.PeakZone)
+		fmt.Fprintf(&b, "; %s@%s peak in the %s", c.Method, c.Layer, prompt.ZoneName(c.Notes.PeakZone, prompt.English))
 		if c.Notes.BorderAttention {
 			b.WriteString(", attention at the image border: check for markers or labels")
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/xrayllm/xray/gradcam"
+	"github.com/xrayllm/xray/gradcam/notes"
 	"github.com/xrayllm/xray/resnet"
 )
 
@@ -87,7 +88,7 @@ type camJSON struct {
 	Target       string                `json:"target"`
 	Raw          [][]float32           `json:"raw"`
 	Empty        bool                  `json:"empty,omitempty"`
-	Notes        gradcam.Notes         `json:"notes"`
+	Notes        notes.Notes           `json:"notes"`
 	Faithfulness *gradcam.Faithfulness `json:"faithfulness,omitempty"`
 	Files        map[string]string     `json:"files,omitempty"`
 }

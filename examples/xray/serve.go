@@ -299,6 +299,7 @@ type infoJSON struct {
 	CAMLayers       []string          `json:"cam_layers"`
 	Colormaps       []string          `json:"colormaps"`
 	Languages       []string          `json:"languages"`
+	LanguageNames   map[string]string `json:"language_names"`
 	LLMBackend      string            `json:"llm_backend"`
 	MaxUploadBytes  int64             `json:"max_upload_bytes"`
 	Defaults        map[string]string `json:"defaults"`
@@ -318,7 +319,8 @@ func (s *server) handleInfo(w http.ResponseWriter, _ *http.Request) {
 		LayerNames:     m.LayerNames(),
 		CAMLayers:      s.camLayers(),
 		Colormaps:      gradcam.ColormapNames(),
-		Languages:      []string{string(prompt.Korean), string(prompt.English)},
+		Languages:      languages(),
+		LanguageNames:  languageNames(),
 		LLMBackend:     s.a.LLM().Name(),
 		MaxUploadBytes: s.cfg.MaxUpload,
 		Defaults: map[string]string{"method": d.Method.Name(), "layer": d.Layer, "target": d.Target,
@@ -545,18 +547,9 @@ type analysisPrediction struct {
 	Index   int                `json:"index"`
 	Classes []string           `json:"classes"`
 	Probs   map[string]float64 `json:"probs"`
-	Logits  []float32          `json:"logits"`
-}
-
-// camText puts the CAM notes in plain words in the request's language.
-type camText struct {
-	// Summary is gradcam.Notes.Text.
-	Summary string `json:"summary"`
-	// PeakZone and CentroidZone name the zones.
-	PeakZone     string `json:"peak_zone"`
-	CentroidZone string `json:"centroid_zone"`
-	// BorderWarning is set when the map leans on the image border.
-	BorderWarning string `json:"border_warning,omitempty"`
+	// ProbsText are the probabilities as the report writes them, "97.12%".
+	ProbsText map[string]string `json:"probs_text"`
+	Logits    []float32         `json:"logits"`
 }
 
 // result builds the JSON answer, overlay included.
@@ -575,9 +568,10 @@ func (s *server) result(res *xray.Result, ar *analyzeRequest) (*analyzeJSON, err
 	p := newPredictionJSON("", s.a.Model().Classes(), res.Prediction)
 	lang := ar.req.Lang
 	return &analyzeJSON{
-		Prediction: analysisPrediction{Label: p.Label, Index: res.Prediction.Index, Classes: s.a.Model().Classes(), Probs: p.Probs, Logits: p.Logits},
+		Prediction: analysisPrediction{Label: p.Label, Index: res.Prediction.Index, Classes: s.a.Model().Classes(),
+			Probs: p.Probs, ProbsText: probsText(p.Probs), Logits: p.Logits},
 		CAM:        newCAMJSON(res.CAM, nil),
-		CAMText:    newCAMText(res.CAM.Notes, lang),
+		CAMText:    newCAMText(res.CAM, lang),
 		OverlayPNG: overlay,
 		InputPNG:   input,
 		Report:     res.Report,
@@ -607,28 +601,6 @@ func pngDataURL(img image.Image) (string, error) {
 		return "", fmt.Errorf("serve: encoding png: %w", err)
 	}
 	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes()), nil
-}
-
-// newCAMText words the notes for the page.
-func newCAMText(n gradcam.Notes, lang prompt.Lang) camText {
-	l := string(lang)
-	t := camText{Summary: n.Text(l)}
-	if n.Empty {
-		return t
-	}
-	t.PeakZone, t.CentroidZone = n.PeakZone.Text(l), n.CentroidZone.Text(l)
-	if n.BorderAttention {
-		t.BorderWarning = borderWarning(lang, n.BorderShare)
-	}
-	return t
-}
-
-// borderWarning explains the border failure mode in plain words.
-func borderWarning(lang prompt.Lang, share float64) string {
-	if lang == prompt.English {
-		return fmt.Sprintf("Much of the map (%.0f%%) sits at the edge of the image. The network may be looking at the side marker (the 'R' or 'L' letter), text labels or the image border instead of the lungs. Such a shortcut can make a prediction look right for the wrong reason.", 100*share)
-	}
-	return fmt.Sprintf("맵의 상당 부분(%.0f%%)이 이미지 가장자리에 있습니다. 네트워크가 폐가 아니라 좌우 표지('R'/'L' 글자), 글자 라벨 또는 이미지 경계를 보고 있을 수 있습니다. 이런 지름길 학습은 잘못된 이유로 맞는 것처럼 보이는 예측을 만들 수 있습니다.", 100*share)
 }
 
 // allow answers 405 with a JSON error unless the request uses method.

@@ -24,7 +24,6 @@ const STRINGS = {
     inputCaption: "네트워크 입력 (224×224)",
     overlayCaption: "Grad-CAM 오버레이",
     notesHeading: "네트워크가 본 곳",
-    notesDetails: "자세한 메모",
     camCaveat: "Grad-CAM은 모델이 결정의 근거를 어디서 끌어왔는지를 보여 줄 뿐, 그곳에 병변이 있다는 뜻이 아닙니다.",
     reportHeading: "3. 교육용 보고서",
     footer: "xray — 학습 도구이며 의료기기가 아닙니다.",
@@ -35,11 +34,6 @@ const STRINGS = {
     needFile: "먼저 영상 파일을 고르세요.",
     failed: "오류: ",
     busy: "서버가 바쁩니다. 잠시 후 다시 시도하세요.",
-    peak: "최고점",
-    centroid: "무게중심",
-    spread: "0.5 이상인 면적",
-    borderShare: "가장자리 띠의 비중",
-    emptyMap: "맵이 비어 있습니다: 이 층에서는 목표 클래스를 지지한 부분이 없습니다.",
     borderTitle: "주의: 가장자리를 보고 있음",
     faith: "충실도 (상위 20%만 남겼을 때 확신 감소)",
     camSource: (m, l, t) => `방법 ${m}, 층 ${l}, 설명한 클래스 ${t}`,
@@ -67,7 +61,6 @@ const STRINGS = {
     inputCaption: "Network input (224×224)",
     overlayCaption: "Grad-CAM overlay",
     notesHeading: "Where the network looked",
-    notesDetails: "Detailed notes",
     camCaveat: "Grad-CAM shows where the model drew the evidence for its decision from; it does not mean there is a lesion there.",
     reportHeading: "3. Educational report",
     footer: "xray — a teaching tool, not a medical device.",
@@ -78,11 +71,6 @@ const STRINGS = {
     needFile: "Choose an image file first.",
     failed: "Error: ",
     busy: "The server is busy. Try again in a moment.",
-    peak: "Peak",
-    centroid: "Centre of mass",
-    spread: "Area above 0.5",
-    borderShare: "Share in the border band",
-    emptyMap: "The map is empty: nothing at this layer spoke for the target class.",
     borderTitle: "Caution: attention at the image border",
     faith: "Faithfulness (confidence drop keeping only the top 20%)",
     camSource: (m, l, t) => `method ${m}, layer ${l}, explained class ${t}`,
@@ -161,6 +149,9 @@ async function loadInfo() {
   } catch (_) {
     return;
   }
+  if (info.language_names) {
+    $("lang").replaceChildren(...info.languages.map((l) => option(l, info.language_names[l] || l)));
+  }
   fillSelect($("method"), info.cam_methods, info.defaults.method);
   fillSelect($("colormap"), info.colormaps, info.defaults.colormap);
   fillTargets();
@@ -208,16 +199,12 @@ async function analyze(ev) {
   }
 }
 
-function pct(x) {
-  return (100 * x).toFixed(1) + "%";
-}
-
 // render shows one analysis.
 function render(res) {
   const p = res.prediction;
   $("label").textContent = p.label;
   $("label").className = "label " + (p.label === "NORMAL" ? "normal" : "other");
-  $("probs").replaceChildren(...p.classes.map((c) => probRow(c, p.probs[c], c === p.label)));
+  $("probs").replaceChildren(...p.classes.map((c) => probRow(c, p.probs[c], p.probs_text[c], c === p.label)));
   $("input").src = res.input_png;
   $("input").alt = t("inputCaption");
   $("overlay").src = res.overlay_png;
@@ -229,7 +216,9 @@ function render(res) {
   renderReport(res.report);
 }
 
-function probRow(cls, prob, chosen) {
+// probRow shows one class: the bar's width is computed here, the
+// percentage shown is the server's, formatted as in the report.
+function probRow(cls, prob, probText, chosen) {
   const row = document.createElement("div");
   row.className = "prob" + (chosen ? " chosen" : "");
   const name = document.createElement("span");
@@ -243,7 +232,7 @@ function probRow(cls, prob, chosen) {
   bar.append(fill);
   const val = document.createElement("span");
   val.className = "pval";
-  val.textContent = pct(prob);
+  val.textContent = probText;
   row.append(name, bar, val);
   return row;
 }
@@ -256,22 +245,20 @@ function li(label, value) {
   return el;
 }
 
+function line(text) {
+  const el = document.createElement("li");
+  el.textContent = text;
+  return el;
+}
+
+// renderNotes shows the CAM notes exactly as the server words them: the
+// same lines, with the same numbers, as the report. No CAM number is
+// formatted here.
 function renderNotes(res) {
-  const n = res.cam.notes;
   const ct = res.cam_text;
-  const items = [];
-  if (n.empty) {
-    items.push(li("—", t("emptyMap")));
-  } else {
-    items.push(li(t("peak"), `${ct.peak_zone} (x=${n.peak.x.toFixed(0)}, y=${n.peak.y.toFixed(0)})`));
-    items.push(li(t("centroid"), ct.centroid_zone));
-    items.push(li(t("spread"), pct(n.spread)));
-    items.push(li(t("borderShare"), pct(n.border_share)));
-  }
-  const f = res.cam.faithfulness;
-  if (f) items.push(li(t("faith"), `${pct(f.original)} → ${pct(f.masked)}`));
+  const items = (ct.lines || []).map(line);
+  if (ct.faithfulness) items.push(li(t("faith"), ct.faithfulness));
   $("notes").replaceChildren(...items);
-  $("notesText").textContent = ct.summary;
   const w = $("border");
   if (ct.border_warning) {
     const h = document.createElement("strong");

@@ -1,4 +1,14 @@
-package gradcam
+// Package notes describes a CAM map in numbers a student, or a language
+// model writing an educational report, can reason with: where its peak and
+// centre of mass lie, how its mass splits over six zones of a frontal chest
+// image, how much of it is above 0.5, and whether it leans on the image
+// border, where side markers and labels sit.
+//
+// The package is plain arithmetic on a []float32 map, with no dependency
+// beyond the standard library, so a map made by any means can be described;
+// gradcam uses it for every map it computes. It holds no words: package
+// prompt renders Notes in a language.
+package notes
 
 // Point is a position in image pixel coordinates: X to the right, Y down,
 // origin at the top-left corner of the map.
@@ -7,8 +17,10 @@ type Point struct {
 	Y float64 `json:"y"`
 }
 
-// Zone names one cell of the 3x2 grid laid over a frontal chest image, in
-// radiological terms: the image's left half is the patient's right side.
+// Zone identifies one cell of the 3x2 grid laid over a frontal chest image,
+// in radiological terms: the image's left half is the patient's right side.
+// Its value is a stable identifier, written as is into JSON; prompt.ZoneName
+// gives the name to show a reader.
 type Zone string
 
 // The six zones of the grid. Rows split the image height into thirds
@@ -22,9 +34,14 @@ const (
 	LeftLower   Zone = "left lower zone"
 )
 
-// Notes are numbers computed from a CAM map that a student, or a language
-// model writing an educational report, can reason with. They describe where
-// the network looked; they say nothing about what is in the image.
+// Zones returns the six zones in a fixed order: the patient's right side
+// (image left) upper, middle, lower, then the left side.
+func Zones() []Zone {
+	return []Zone{RightUpper, RightMiddle, RightLower, LeftUpper, LeftMiddle, LeftLower}
+}
+
+// Notes are numbers computed from a CAM map. They describe where the
+// network looked; they say nothing about what is in the image.
 type Notes struct {
 	// Peak is the position of the map's maximum; PeakZone its zone.
 	Peak     Point `json:"peak"`
