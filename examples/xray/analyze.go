@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/xrayllm/xray"
-	"github.com/xrayllm/xray/internal/dotenv"
 	"github.com/xrayllm/xray/llm"
 	"github.com/xrayllm/xray/prompt"
 )
@@ -43,7 +42,7 @@ func runAnalyze(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if err := dotenv.Load(f.envFile, e.lookupEnv, e.setenv); err != nil {
+	if err := e.loadDotenv(f.envFile); err != nil {
 		return err
 	}
 	client, err := llm.FromEnv(e.getenv, f.backend)

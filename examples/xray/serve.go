@@ -28,7 +28,6 @@ import (
 
 	"github.com/xrayllm/xray"
 	"github.com/xrayllm/xray/gradcam"
-	"github.com/xrayllm/xray/internal/dotenv"
 	"github.com/xrayllm/xray/llm"
 	"github.com/xrayllm/xray/preprocess"
 	"github.com/xrayllm/xray/prompt"
@@ -126,7 +125,7 @@ func (f *serveFlags) open(e env) (*xray.Analyzer, serverConfig, error) {
 	if err != nil {
 		return nil, cfg, err
 	}
-	if err := dotenv.Load(f.envFile, e.lookupEnv, e.setenv); err != nil {
+	if err := e.loadDotenv(f.envFile); err != nil {
 		return nil, cfg, err
 	}
 	client, err := llm.FromEnv(e.getenv, f.backend)
