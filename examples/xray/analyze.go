@@ -12,25 +12,17 @@ import (
 
 // analyzeFlags are analyze's flags.
 type analyzeFlags struct {
-	model   modelFlags
-	cam     camFlags
-	backend string
-	lang    string
-	asJSON  bool
-	stream  bool
-	envFile string
+	pipeline pipelineFlags
+	asJSON   bool
+	stream   bool
 }
 
 func runAnalyze(ctx context.Context, args []string, e env) error {
 	var f analyzeFlags
 	fs := newFlagSet("analyze", "IMAGE...", e)
-	f.model.register(fs, e)
-	f.cam.register(fs)
-	fs.StringVar(&f.backend, "llm", "", "report writer: gemini, openai or offline (default: gemini when GEMINI_API_KEY is set, else offline)")
-	fs.StringVar(&f.lang, "lang", "ko", "report language: ko or en")
+	f.pipeline.register(fs, e, "report language: ko or en")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object per image, report included")
 	fs.BoolVar(&f.stream, "stream", false, "print the report as it is written (not with -json)")
-	fs.StringVar(&f.envFile, "env-file", ".env", "read variables from this file first; variables already set win")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -38,55 +30,19 @@ func runAnalyze(ctx context.Context, args []string, e env) error {
 		fs.Usage()
 		return errUsage
 	}
-	lang, err := prompt.ParseLang(f.lang)
-	if err != nil {
-		return err
-	}
-	if err := e.loadDotenv(f.envFile); err != nil {
-		return err
-	}
-	client, err := llm.FromEnv(e.getenv, f.backend)
-	if err != nil {
-		return err
-	}
-	camOpts, err := f.cam.options()
-	if err != nil {
-		return err
-	}
-	mopts, err := f.model.options()
-	if err != nil {
-		return err
-	}
-	a, err := xray.Open(f.model.weights, &xray.Options{LLM: client}, mopts...)
+	a, opts, err := f.pipeline.open(e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	failed := 0
-	for _, path := range fs.Args() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := f.analyzeOne(ctx, a, path, xray.Request{CAM: camOpts, Report: true, Lang: lang}, e); err != nil {
-			failed++
-			if f.asJSON {
-				_ = writeJSONLine(e.stdout, predictionJSON{File: path, Error: err.Error()})
-			}
-			fmt.Fprintf(e.stderr, "xray analyze: %s: %v\n", path, err)
-		}
-	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d images failed", failed, fs.NArg())
-	}
-	return nil
+	req := xray.Request{CAM: opts.cam, Report: true, Lang: opts.lang}
+	return forEachImage(ctx, e, "analyze", fs.Args(), f.asJSON, func(_ int, path string, data []byte) error {
+		return f.analyzeOne(ctx, a, path, data, req, e)
+	})
 }
 
 // analyzeOne runs the pipeline on one image and prints the result.
-func (f *analyzeFlags) analyzeOne(ctx context.Context, a *xray.Analyzer, path string, req xray.Request, e env) error {
-	data, err := readImage(path)
-	if err != nil {
-		return err
-	}
+func (f *analyzeFlags) analyzeOne(ctx context.Context, a *xray.Analyzer, path string, data []byte, req xray.Request, e env) error {
 	if f.stream && !f.asJSON {
 		fmt.Fprintf(e.stdout, "## %s\n\n", path)
 		req.ReportOptions = []llm.ReportOption{llm.WithStream(func(chunk string) error {

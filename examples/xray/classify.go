@@ -55,31 +55,14 @@ func runClassify(ctx context.Context, args []string, e env) error {
 		}
 	}
 	names := outputNames(fs.Args())
-	failed := 0
-	for i, path := range fs.Args() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := f.classifyOne(ctx, a, path, names[i], camOpts, cmap, e); err != nil {
-			failed++
-			if f.asJSON {
-				_ = writeJSONLine(e.stdout, predictionJSON{File: path, Error: err.Error()})
-			}
-			fmt.Fprintf(e.stderr, "xray classify: %s: %v\n", path, err)
-		}
-	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d images failed", failed, fs.NArg())
-	}
-	return nil
+	return forEachImage(ctx, e, "classify", fs.Args(), f.asJSON, func(i int, path string, data []byte) error {
+		return f.classifyOne(ctx, a, path, names[i], data, camOpts, cmap, e)
+	})
 }
 
-// open loads the model and resolves the CAM options (nil without -cam or -graph).
+// open checks the flags, loads the model and resolves the CAM options
+// (nil without -cam or -graph).
 func (f *classifyFlags) open() (*xray.Analyzer, *gradcam.Options, gradcam.Table, error) {
-	mopts, err := f.model.options()
-	if err != nil {
-		return nil, nil, gradcam.Table{}, err
-	}
 	cmap, err := gradcam.ColormapByName(f.colormap)
 	if err != nil {
 		return nil, nil, gradcam.Table{}, err
@@ -90,21 +73,21 @@ func (f *classifyFlags) open() (*xray.Analyzer, *gradcam.Options, gradcam.Table,
 			return nil, nil, gradcam.Table{}, err
 		}
 	}
+	a, err := f.model.open()
+	if err != nil {
+		return nil, nil, gradcam.Table{}, err
+	}
 	if f.camDir != "" {
 		if err := os.MkdirAll(f.camDir, 0o755); err != nil {
+			a.Close()
 			return nil, nil, gradcam.Table{}, err
 		}
 	}
-	a, err := xray.Open(f.model.weights, nil, mopts...)
-	return a, camOpts, cmap, err
+	return a, camOpts, cmap, nil
 }
 
 // classifyOne classifies one image and prints its line.
-func (f *classifyFlags) classifyOne(ctx context.Context, a *xray.Analyzer, path, name string, camOpts *gradcam.Options, cmap gradcam.Table, e env) error {
-	data, err := readImage(path)
-	if err != nil {
-		return err
-	}
+func (f *classifyFlags) classifyOne(ctx context.Context, a *xray.Analyzer, path, name string, data []byte, camOpts *gradcam.Options, cmap gradcam.Table, e env) error {
 	req := xray.Request{}
 	if f.camDir != "" {
 		req.CAM = camOpts

@@ -33,11 +33,7 @@ func runEval(ctx context.Context, args []string, e env) error {
 		fs.Usage()
 		return errUsage
 	}
-	mopts, err := model.options()
-	if err != nil {
-		return err
-	}
-	a, err := xray.Open(model.weights, nil, mopts...)
+	a, err := model.open()
 	if err != nil {
 		return err
 	}

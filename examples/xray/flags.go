@@ -1,0 +1,173 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/xrayllm/xray"
+	"github.com/xrayllm/xray/gradcam"
+	"github.com/xrayllm/xray/llm"
+	"github.com/xrayllm/xray/prompt"
+	"github.com/xrayllm/xray/resnet"
+)
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name, args string, e env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: xray %s [flags] %s\n", name, args)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, mapping a bad flag to errUsage.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+// modelFlags are the flags every command that loads a model takes.
+type modelFlags struct {
+	weights string
+	arch    string
+}
+
+// register declares -weights and -arch on fs.
+func (m *modelFlags) register(fs *flag.FlagSet, e env) {
+	fs.StringVar(&m.weights, "weights", e.getenv("XRAY_WEIGHTS"), "PyTorch checkpoint (state_dict) of a ResNet18/34 with a 2-way head (default $XRAY_WEIGHTS)")
+	fs.StringVar(&m.arch, "arch", "", "architecture: resnet18 or resnet34 (default: from the checkpoint's keys)")
+}
+
+// options turns the flags into resnet options.
+func (m *modelFlags) options() ([]resnet.Option, error) {
+	if m.weights == "" {
+		return nil, errors.New("-weights is required (or set XRAY_WEIGHTS)")
+	}
+	switch m.arch {
+	case "":
+		return nil, nil
+	case "resnet18":
+		return []resnet.Option{resnet.WithArch(resnet.ResNet18())}, nil
+	case "resnet34":
+		return []resnet.Option{resnet.WithArch(resnet.ResNet34())}, nil
+	}
+	return nil, fmt.Errorf("-arch %q: want resnet18 or resnet34", m.arch)
+}
+
+// open loads the model the flags name, without a report writer.
+func (m *modelFlags) open() (*xray.Analyzer, error) {
+	mopts, err := m.options()
+	if err != nil {
+		return nil, err
+	}
+	return xray.Open(m.weights, nil, mopts...)
+}
+
+// camFlags choose the CAM.
+type camFlags struct {
+	method, layer, target string
+	probability           bool
+	faithfulness          bool
+}
+
+// register declares the -cam-* flags and -faithfulness on fs.
+func (c *camFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.method, "cam-method", "gradcam", "CAM method: gradcam, hirescam, gradcamplusplus, xgradcam, layercam, eigencam, scorecam")
+	fs.StringVar(&c.layer, "cam-layer", gradcam.DefaultLayer, "layer to explain, e.g. layer4, layer3, layer4.1")
+	fs.StringVar(&c.target, "cam-target", "", "class to explain (default: the predicted one)")
+	fs.BoolVar(&c.probability, "cam-prob", false, "differentiate the softmax probability instead of the logit")
+	fs.BoolVar(&c.faithfulness, "faithfulness", false, "also measure the confidence drop when only the top 20% of the map is kept")
+}
+
+// options turns the flags into gradcam options.
+func (c *camFlags) options() (*gradcam.Options, error) {
+	m, err := gradcam.MethodByName(c.method)
+	if err != nil {
+		return nil, err
+	}
+	return &gradcam.Options{Method: m, Layer: c.layer, Target: c.target, Probability: c.probability, Faithfulness: c.faithfulness}, nil
+}
+
+// reportFlags choose who writes the report and in which language, and
+// where the report writer's settings and secrets may also come from.
+type reportFlags struct {
+	backend string
+	lang    string
+	envFile string
+}
+
+// register declares -llm, -lang and -env-file on fs. langUsage is -lang's
+// help text, which says what the language is for in the command.
+func (r *reportFlags) register(fs *flag.FlagSet, langUsage string) {
+	fs.StringVar(&r.backend, "llm", "", "report writer: gemini, openai or offline (default: gemini when GEMINI_API_KEY is set, else offline)")
+	fs.StringVar(&r.lang, "lang", "ko", langUsage)
+	fs.StringVar(&r.envFile, "env-file", ".env", "read variables from this file first; variables already set win")
+}
+
+// client reads -env-file into the environment and picks the report writer
+// from it.
+func (r *reportFlags) client(e env) (llm.Client, error) {
+	if err := e.loadDotenv(r.envFile); err != nil {
+		return nil, err
+	}
+	return llm.FromEnv(e.getenv, r.backend)
+}
+
+// pipelineFlags are the flags of the commands that run the whole pipeline,
+// model → CAM → report: analyze and serve.
+type pipelineFlags struct {
+	model  modelFlags
+	cam    camFlags
+	report reportFlags
+}
+
+// register declares the model, CAM and report flags on fs; langUsage is
+// -lang's help text.
+func (p *pipelineFlags) register(fs *flag.FlagSet, e env, langUsage string) {
+	p.model.register(fs, e)
+	p.cam.register(fs)
+	p.report.register(fs, langUsage)
+}
+
+// pipelineOptions are the checked values of pipelineFlags that apply to
+// each analysis.
+type pipelineOptions struct {
+	cam  *gradcam.Options
+	lang prompt.Lang
+}
+
+// open checks every flag, then reads -env-file, picks the report writer
+// and loads the model: nothing is read or set before the flags are known
+// to be good.
+func (p *pipelineFlags) open(e env) (*xray.Analyzer, pipelineOptions, error) {
+	var o pipelineOptions
+	lang, err := prompt.ParseLang(p.report.lang)
+	if err != nil {
+		return nil, o, err
+	}
+	camOpts, err := p.cam.options()
+	if err != nil {
+		return nil, o, err
+	}
+	mopts, err := p.model.options()
+	if err != nil {
+		return nil, o, err
+	}
+	client, err := p.report.client(e)
+	if err != nil {
+		return nil, o, err
+	}
+	a, err := xray.Open(p.model.weights, &xray.Options{LLM: client}, mopts...)
+	if err != nil {
+		return nil, o, err
+	}
+	return a, pipelineOptions{cam: camOpts, lang: lang}, nil
+}

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"html/template"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/xrayllm/xray/prompt"
+)
+
+// serveExternalRef finds src/href/url()/fetch references to other hosts.
+var serveExternalRef = regexp.MustCompile(`(?i)((src|href|action)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?\s*(https?:)?//|@import|fetch\(\s*["'](https?:)?//|https?://)`)
+
+func TestPage(t *testing.T) {
+	h := newServer(serveAnalyzer(t, nil), serverConfig{})
+	page := serveGet(t, h, "/", http.StatusOK, "text/html")
+	for _, lang := range []prompt.Lang{prompt.Korean, prompt.English} {
+		if d := template.HTMLEscapeString(prompt.Disclaimer(lang)); !strings.Contains(page, d) {
+			t.Errorf("page lacks the %s disclaimer %q", lang, d)
+		}
+	}
+	assets := map[string]string{"/assets/app.js": "javascript", "/assets/style.css": "text/css"}
+	for _, want := range []string{`src="/assets/app.js"`, `href="/assets/style.css"`, `id="file"`, `id="analyze"`, `id="notice"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	texts := map[string]string{"/": page}
+	for path, ct := range assets {
+		texts[path] = serveGet(t, h, path, http.StatusOK, ct)
+	}
+	for path, text := range texts {
+		if m := serveExternalRef.FindString(text); m != "" {
+			t.Errorf("%s refers to another host: %q", path, m)
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+		t.Errorf("Content-Security-Policy %q", csp)
+	}
+	serveGet(t, h, "/nope", http.StatusNotFound, "")
+}
