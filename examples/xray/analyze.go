@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 
@@ -17,28 +18,24 @@ type analyzeFlags struct {
 	stream   bool
 }
 
-func runAnalyze(ctx context.Context, args []string, e env) error {
-	var f analyzeFlags
-	fs := newFlagSet("analyze", "IMAGE...", e)
-	f.pipeline.register(fs, e, "report language: ko or en")
-	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object per image, report included")
-	fs.BoolVar(&f.stream, "stream", false, "print the report as it is written (not with -json)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return errUsage
-	}
+// run classifies and explains each image and prints its report.
+func (f *analyzeFlags) run(ctx context.Context, paths []string, e env) error {
 	a, opts, err := f.pipeline.open(e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	req := xray.Request{CAM: opts.cam, Report: true, Lang: opts.lang}
-	return forEachImage(ctx, e, "analyze", fs.Args(), f.asJSON, func(_ int, path string, data []byte) error {
+	return forEachImage(ctx, e, "analyze", paths, f.asJSON, func(_ int, path string, data []byte) error {
 		return f.analyzeOne(ctx, a, path, data, req, e)
 	})
+}
+
+// register declares analyze's flags on fs.
+func (f *analyzeFlags) register(fs *flag.FlagSet, e env) {
+	f.pipeline.register(fs, e, "report language: ko or en")
+	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object per image, report included")
+	fs.BoolVar(&f.stream, "stream", false, "print the report as it is written (not with -json)")
 }
 
 // analyzeOne runs the pipeline on one image and prints the result.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"flag"
 	"fmt"
 	"image/png"
 	"io"
@@ -28,22 +29,9 @@ type classifyFlags struct {
 	graph    string
 }
 
-func runClassify(ctx context.Context, args []string, e env) error {
-	var f classifyFlags
-	fs := newFlagSet("classify", "IMAGE...", e)
-	f.model.register(fs, e)
-	f.cam.register(fs)
-	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object per image")
-	fs.StringVar(&f.camDir, "cam", "", "compute a CAM and write <name>.cam.f32, <name>.overlay.png and <name>.overlay-full.png into this directory")
-	fs.StringVar(&f.colormap, "colormap", "jet", "overlay colormap: jet, viridis or inferno (the last two are safe for red-green colour blindness)")
-	fs.StringVar(&f.graph, "graph", "", "write the CAM's Gorgonia graph (forward and backward) in Graphviz dot format to this file")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return errUsage
-	}
+// run classifies each image and prints a line for it; with -cam it also
+// writes the CAM files.
+func (f *classifyFlags) run(ctx context.Context, paths []string, e env) error {
 	a, camOpts, cmap, err := f.open()
 	if err != nil {
 		return err
@@ -54,10 +42,20 @@ func runClassify(ctx context.Context, args []string, e env) error {
 			return err
 		}
 	}
-	names := outputNames(fs.Args())
-	return forEachImage(ctx, e, "classify", fs.Args(), f.asJSON, func(i int, path string, data []byte) error {
+	names := outputNames(paths)
+	return forEachImage(ctx, e, "classify", paths, f.asJSON, func(i int, path string, data []byte) error {
 		return f.classifyOne(ctx, a, path, names[i], data, camOpts, cmap, e)
 	})
+}
+
+// register declares classify's flags on fs.
+func (f *classifyFlags) register(fs *flag.FlagSet, e env) {
+	f.model.register(fs, e)
+	f.cam.register(fs)
+	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object per image")
+	fs.StringVar(&f.camDir, "cam", "", "compute a CAM and write <name>.cam.f32, <name>.overlay.png and <name>.overlay-full.png into this directory")
+	fs.StringVar(&f.colormap, "colormap", "jet", "overlay colormap: jet, viridis or inferno (the last two are safe for red-green colour blindness)")
+	fs.StringVar(&f.graph, "graph", "", "write the CAM's Gorgonia graph (forward and backward) in Graphviz dot format to this file")
 }
 
 // open checks the flags, loads the model and resolves the CAM options

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,30 +21,27 @@ type evalCase struct {
 	label int
 }
 
-func runEval(ctx context.Context, args []string, e env) error {
-	var model modelFlags
-	fs := newFlagSet("eval", "DIR (with one sub-folder per class, e.g. NORMAL/ and PNEUMONIA/)", e)
-	model.register(fs, e)
-	tsv := fs.String("tsv", "", "also write per-image predictions to this TSV file")
-	positive := fs.String("positive", "PNEUMONIA", "the class counted as positive for sensitivity, F1 and AUC")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	a, err := model.open()
+// evalFlags are eval's flags.
+type evalFlags struct {
+	model    modelFlags
+	tsv      string
+	positive string
+}
+
+// run measures the model on the labelled folder args[0] and prints the
+// metrics as JSON.
+func (f *evalFlags) run(ctx context.Context, args []string, e env) error {
+	a, err := f.model.open()
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	classes := a.Model().Classes()
-	pos := slices.Index(classes, *positive)
+	pos := slices.Index(classes, f.positive)
 	if pos < 0 {
-		return fmt.Errorf("-positive %q is not a class (%s)", *positive, strings.Join(classes, ", "))
+		return fmt.Errorf("-positive %q is not a class (%s)", f.positive, strings.Join(classes, ", "))
 	}
-	root := fs.Arg(0)
+	root := args[0]
 	cases, err := listCases(root, classes)
 	if err != nil {
 		return err
@@ -52,14 +50,21 @@ func runEval(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if *tsv != "" {
-		if err := os.WriteFile(*tsv, []byte(strings.Join(rows, "")), 0o644); err != nil {
+	if f.tsv != "" {
+		if err := os.WriteFile(f.tsv, []byte(strings.Join(rows, "")), 0o644); err != nil {
 			return err
 		}
 	}
 	out, _ := json.MarshalIndent(report, "", " ")
 	_, err = fmt.Fprintf(e.stdout, "%s\n", out)
 	return err
+}
+
+// register declares eval's flags on fs.
+func (f *evalFlags) register(fs *flag.FlagSet, e env) {
+	f.model.register(fs, e)
+	fs.StringVar(&f.tsv, "tsv", "", "also write per-image predictions to this TSV file")
+	fs.StringVar(&f.positive, "positive", "PNEUMONIA", "the class counted as positive for sensitivity, F1 and AUC")
 }
 
 // listCases finds the images under root/<class>/.

@@ -23,16 +23,28 @@ func newFlagSet(name, args string, e env) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args, mapping a bad flag to errUsage.
-func parseFlags(fs *flag.FlagSet, args []string) error {
+// parseFlags parses args, mapping a bad flag to errUsage. When nargs
+// refuses the number of arguments left, it prints the usage and returns
+// errUsage.
+func parseFlags(fs *flag.FlagSet, args []string, nargs func(n int) bool) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return errUsage
 	}
+	if !nargs(fs.NArg()) {
+		fs.Usage()
+		return errUsage
+	}
 	return nil
 }
+
+// someArgs, oneArg and noArgs are parseFlags' nargs for the commands that
+// take one or more arguments, exactly one and none.
+func someArgs(n int) bool { return n > 0 }
+func oneArg(n int) bool   { return n == 1 }
+func noArgs(n int) bool   { return n == 0 }
 
 // modelFlags are the flags every command that loads a model takes.
 type modelFlags struct {

@@ -43,16 +43,34 @@ type env struct {
 // command is one subcommand.
 type command struct {
 	summary string
-	run     func(ctx context.Context, args []string, e env) error
+	// args names what follows the flags, for the usage line.
+	args string
+	// nargs says whether a number of arguments is right.
+	nargs func(n int) bool
+	// flags returns a fresh set of the command's flags.
+	flags func() commandFlags
+}
+
+// commandFlags are one command's flags and what the command does with
+// them.
+type commandFlags interface {
+	// register declares the flags on fs.
+	register(fs *flag.FlagSet, e env)
+	// run runs the command on the arguments left after the flags.
+	run(ctx context.Context, args []string, e env) error
 }
 
 // commands lists the subcommands.
 func commands() map[string]command {
 	return map[string]command{
-		"classify": {"classify images; optionally write Grad-CAM maps and overlays", runClassify},
-		"analyze":  {"classify, explain and write an educational report", runAnalyze},
-		"eval":     {"measure accuracy, AUC and F1 on a labelled folder", runEval},
-		"serve":    {"serve the analyzer over HTTP", runServe},
+		"classify": {"classify images; optionally write Grad-CAM maps and overlays", "IMAGE...", someArgs,
+			func() commandFlags { return new(classifyFlags) }},
+		"analyze": {"classify, explain and write an educational report", "IMAGE...", someArgs,
+			func() commandFlags { return new(analyzeFlags) }},
+		"eval": {"measure accuracy, AUC and F1 on a labelled folder", "DIR (with one sub-folder per class, e.g. NORMAL/ and PNEUMONIA/)", oneArg,
+			func() commandFlags { return new(evalFlags) }},
+		"serve": {"serve the analyzer over HTTP", "", noArgs,
+			func() commandFlags { return new(serveFlags) }},
 	}
 }
 
@@ -70,13 +88,12 @@ func run(ctx context.Context, args []string, e env) int {
 		}
 		return 0
 	}
-	c, ok := cmds[args[0]]
-	if !ok {
+	if _, ok := cmds[args[0]]; !ok {
 		fmt.Fprintf(e.stderr, "xray: unknown command %q\n", args[0])
 		usage(e.stderr, cmds)
 		return 2
 	}
-	err := c.run(ctx, args[1:], e)
+	err := runCommand(ctx, args[0], args[1:], e)
 	switch {
 	case err == nil:
 		return 0
@@ -90,6 +107,23 @@ func run(ctx context.Context, args []string, e env) int {
 	}
 }
 
+// runCommand runs the command name on its command line args: it parses
+// the command's flags, checks the number of arguments left and runs it.
+func runCommand(ctx context.Context, name string, args []string, e env) error {
+	c, ok := commands()[name]
+	if !ok {
+		return fmt.Errorf("unknown command %q", name)
+	}
+	f := c.flags()
+	fs := newFlagSet(name, c.args, e)
+	f.register(fs, e)
+	if err := parseFlags(fs, args, c.nargs); err != nil {
+		return err
+	}
+	return f.run(ctx, fs.Args(), e)
+}
+
+// usage lists the commands.
 func usage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "usage: xray COMMAND [flags] ARGS...")
 	fmt.Fprintln(w, "An educational chest X-ray classifier with Grad-CAM. Not a diagnostic device.")

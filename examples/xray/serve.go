@@ -26,19 +26,9 @@ type serveFlags struct {
 	maxUpload int64
 }
 
-// runServe serves the analyzer's page and JSON API on -addr until ctx is
-// done, then shuts down gracefully.
-func runServe(ctx context.Context, args []string, e env) error {
-	var f serveFlags
-	fs := newFlagSet("serve", "", e)
-	f.register(fs, e)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return errUsage
-	}
+// run serves the analyzer's page and JSON API on -addr until ctx is done,
+// then shuts down gracefully.
+func (f *serveFlags) run(ctx context.Context, _ []string, e env) error {
 	a, cfg, err := f.open(e)
 	if err != nil {
 		return err

@@ -20,7 +20,7 @@ func TestRunServe(t *testing.T) {
 	defer cancel()
 	args := []string{"-weights", serveWeights, "-addr", "127.0.0.1:0", "-llm", "offline", "-env-file", t.TempDir() + "/none.env", "-lang", "en"}
 	done := make(chan error, 1)
-	go func() { done <- runServe(ctx, args, serveEnv(&stderr)) }()
+	go func() { done <- runCommand(ctx, "serve", args, serveEnv(&stderr)) }()
 	addr := serveWaitListening(t, &stderr, done)
 	resp, err := http.Get("http://" + addr + "/healthz")
 	if err != nil {
@@ -37,17 +37,17 @@ func TestRunServe(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Errorf("runServe: %v", err)
+			t.Errorf("serve: %v", err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("runServe did not return after cancel")
+		t.Fatal("serve did not return after cancel")
 	}
 	if !strings.Contains(stderr.String(), "GET /healthz 200") {
 		t.Errorf("stderr:\n%s", stderr.String())
 	}
 }
 
-// serveWaitListening waits for runServe's "listening on" line and returns the
+// serveWaitListening waits for serve's "listening on" line and returns the
 // address.
 func serveWaitListening(t *testing.T, stderr *serveSyncBuffer, done <-chan error) string {
 	t.Helper()
@@ -59,11 +59,11 @@ func serveWaitListening(t *testing.T, stderr *serveSyncBuffer, done <-chan error
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("runServe returned early: %v\n%s", err, stderr.String())
+			t.Fatalf("serve returned early: %v\n%s", err, stderr.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	t.Fatalf("runServe did not start:\n%s", stderr.String())
+	t.Fatalf("serve did not start:\n%s", stderr.String())
 	return ""
 }
 
@@ -86,13 +86,13 @@ func TestRunServeFlags(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			err := runServe(context.Background(), tc.args, serveEnv(&stderr))
+			err := runCommand(context.Background(), "serve", tc.args, serveEnv(&stderr))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err %v, want it to contain %q", err, tc.want)
 			}
 		})
 	}
-	if err := runServe(context.Background(), []string{"-h"}, serveEnv(io.Discard)); !errors.Is(err, flag.ErrHelp) {
+	if err := runCommand(context.Background(), "serve", []string{"-h"}, serveEnv(io.Discard)); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v", err)
 	}
 }
