@@ -9,8 +9,6 @@ import (
 	"sync"
 
 	"google.golang.org/genai"
-
-	"github.com/xrayllm/xray/prompt"
 )
 
 // DefaultGeminiModel is the Gemini model used when none is configured: a
@@ -34,7 +32,7 @@ type GeminiConfig struct {
 	// APIVersion is the API version in the path; default "v1beta".
 	APIVersion string
 	// Temperature is the sampling temperature; nil means DefaultTemperature.
-	Temperature *float32
+	Temperature *float64
 	// ThinkingBudget bounds the model's thinking tokens, which count against
 	// MaxOutputTokens. Nil means 0 (no thinking) for gemini-2.5-flash
 	// models, so that the whole budget goes to the report, and the model's
@@ -58,13 +56,11 @@ func GeminiConfigFromEnv(getenv func(string) string) GeminiConfig {
 // Gemini is a Client for the Gemini API through google.golang.org/genai.
 // It is safe for concurrent use.
 type Gemini struct {
+	caller
 	client  *genai.Client
 	model   string
 	temp    float32
-	max     int32
 	think   *int32
-	retry   retrier
-	redact  redactor
 	backoff Backoff
 }
 
@@ -76,10 +72,6 @@ func NewGemini(cfg GeminiConfig) (*Gemini, error) {
 	model := cfg.Model
 	if model == "" {
 		model = DefaultGeminiModel
-	}
-	temp := float32(DefaultTemperature)
-	if cfg.Temperature != nil {
-		temp = *cfg.Temperature
 	}
 	co := cfg.CallOptions.withDefaults()
 	think := cfg.ThinkingBudget
@@ -100,98 +92,48 @@ func NewGemini(cfg GeminiConfig) (*Gemini, error) {
 	if err != nil {
 		return nil, fmt.Errorf("llm: gemini: new client: %s", red.str(err.Error()))
 	}
-	return &Gemini{
-		client: c, model: model, temp: temp, max: int32(min(co.MaxOutputTokens, 1<<30)), think: think,
-		retry:   co.retrier("gemini"),
-		redact:  red,
+	g := &Gemini{
+		client: c, model: model, temp: float32(temperature(cfg.Temperature)), think: think,
 		backoff: co.Backoff,
-	}, nil
+	}
+	g.caller = caller{
+		name: "gemini", cutReason: string(genai.FinishReasonMaxTokens), max: min(co.MaxOutputTokens, 1<<30),
+		retry: co.retrier("gemini"), redact: red, attempt: g.attempt,
+	}
+	return g, nil
 }
-
-// Name implements Client.
-func (g *Gemini) Name() string { return "gemini" }
 
 // Model returns the configured model name.
 func (g *Gemini) Model() string { return g.model }
 
-// Generate implements Client. An answer cut at MaxOutputTokens is
-// continued once; if it is cut again the Response is marked Truncated.
-func (g *Gemini) Generate(ctx context.Context, p prompt.Prompt) (*Response, error) {
-	return g.run(ctx, p, nil)
-}
-
-// Stream implements Client. Failed attempts are retried only before the
-// first chunk has reached fn.
-func (g *Gemini) Stream(ctx context.Context, p prompt.Prompt, fn func(chunk string) error) (*Response, error) {
-	if fn == nil {
-		fn = func(string) error { return nil }
-	}
-	return g.run(ctx, p, fn)
-}
-
-// run makes the first call and, when it was cut, one continuation.
-func (g *Gemini) run(ctx context.Context, p prompt.Prompt, fn func(string) error) (*Response, error) {
-	contents := []*genai.Content{genai.NewContentFromText(p.User, genai.RoleUser)}
-	first, err := g.call(ctx, p.System, contents, fn)
-	if err != nil {
-		return nil, err
-	}
-	resp := &Response{Text: first.text, Usage: first.usage, Model: first.model, FinishReason: first.finish}
-	if first.finish != string(genai.FinishReasonMaxTokens) {
-		return resp, nil
-	}
-	if strings.TrimSpace(first.text) == "" {
-		return nil, fmt.Errorf("llm: gemini: %w: the output-token limit (%d) was reached before any text", ErrEmpty, g.max)
-	}
-	resp.Continued = true
-	contents = append(contents,
-		genai.NewContentFromText(first.text, genai.RoleModel),
-		genai.NewContentFromText(continuePrompt, genai.RoleUser))
-	second, err := g.call(ctx, p.System, contents, fn)
-	if err != nil {
-		if stopErr(ctx, err) {
-			return nil, err
+// attempt is the attemptFunc of Gemini.
+func (g *Gemini) attempt(ctx context.Context, conv conversation, emit func(string) error) (answer, error) {
+	sink := &headerSink{}
+	ctx = context.WithValue(ctx, sinkKey{}, sink)
+	contents := make([]*genai.Content, 0, len(conv.turns))
+	for _, t := range conv.turns {
+		role := genai.Role(genai.RoleUser)
+		if t.fromModel {
+			role = genai.RoleModel
 		}
-		// Keep what we have, and say it is cut.
-		resp.Truncated = true
-		return resp, nil
+		contents = append(contents, genai.NewContentFromText(t.text, role))
 	}
-	resp.Text += second.text
-	resp.Usage = resp.Usage.add(second.usage)
-	resp.FinishReason = second.finish
-	resp.Truncated = second.finish == string(genai.FinishReasonMaxTokens)
-	return resp, nil
-}
-
-// answer is the result of one call.
-type answer struct {
-	text, finish, model string
-	usage               Usage
-}
-
-// call runs one generation with retries; fn nil means not streaming.
-func (g *Gemini) call(ctx context.Context, system string, contents []*genai.Content, fn func(string) error) (answer, error) {
-	cfg := g.config(system)
-	var out answer
-	err := g.retry.run(ctx, func(actx context.Context) error {
-		sink := &headerSink{}
-		actx = context.WithValue(actx, sinkKey{}, sink)
-		var err error
-		if fn == nil {
-			out, err = g.unary(actx, contents, cfg)
-		} else {
-			out, err = g.stream(actx, contents, cfg, fn)
-		}
-		return g.wrap(err, sink)
-	})
-	return out, err
+	cfg := g.config(conv.system)
+	var a answer
+	var err error
+	if emit == nil {
+		a, err = g.unary(ctx, contents, cfg)
+	} else {
+		a, err = g.stream(ctx, contents, cfg, emit)
+	}
+	return a, g.statusError(err, sink)
 }
 
 // config is the generation config of one call.
 func (g *Gemini) config(system string) *genai.GenerateContentConfig {
 	c := &genai.GenerateContentConfig{
 		Temperature:     genai.Ptr(g.temp),
-		MaxOutputTokens: g.max,
+		MaxOutputTokens: int32(g.max),
 	}
 	if system != "" {
 		c.SystemInstruction = &genai.Content{Parts: []*genai.Part{{Text: system}}}
@@ -208,38 +150,22 @@ func (g *Gemini) unary(ctx context.Context, contents []*genai.Content, cfg *gena
 		return answer{}, err
 	}
 	var a answer
-	if err := a.observe(r); err != nil {
-		return answer{}, err
-	}
-	if strings.TrimSpace(a.text) == "" && a.finish != string(genai.FinishReasonMaxTokens) {
-		return answer{}, &permanent{fmt.Errorf("%w (finish reason %q)", ErrEmpty, a.finish)}
-	}
-	return a, nil
+	return a, a.observe(r)
 }
 
-func (g *Gemini) stream(ctx context.Context, contents []*genai.Content, cfg *genai.GenerateContentConfig, fn func(string) error) (answer, error) {
+func (g *Gemini) stream(ctx context.Context, contents []*genai.Content, cfg *genai.GenerateContentConfig, emit func(string) error) (answer, error) {
 	var a answer
-	sent := false
 	for r, err := range g.client.Models.GenerateContentStream(ctx, g.model, contents, cfg) {
 		if err != nil {
-			if sent {
-				return a, &permanent{fmt.Errorf("stream broken after partial output: %w", err)}
-			}
 			return a, err
 		}
 		before := len(a.text)
 		if err := a.observe(r); err != nil {
 			return a, err
 		}
-		if chunk := a.text[before:]; chunk != "" {
-			sent = true
-			if err := fn(chunk); err != nil {
-				return a, &permanent{fmt.Errorf("stream callback: %w", err)}
-			}
+		if err := emit(a.text[before:]); err != nil {
+			return a, err
 		}
-	}
-	if strings.TrimSpace(a.text) == "" && a.finish != string(genai.FinishReasonMaxTokens) {
-		return answer{}, &permanent{fmt.Errorf("%w (finish reason %q)", ErrEmpty, a.finish)}
 	}
 	return a, nil
 }
@@ -294,25 +220,23 @@ func geminiBlocked(f genai.FinishReason) bool {
 	return false
 }
 
-// wrap turns a genai error into a key-free error of this package.
-func (g *Gemini) wrap(err error, sink *headerSink) error {
-	if err == nil {
-		return nil
-	}
+// statusError turns a genai HTTP error into a StatusError with the
+// Retry-After that sink recorded; other errors pass unchanged.
+func (g *Gemini) statusError(err error, sink *headerSink) error {
 	var ae genai.APIError
-	if errors.As(err, &ae) && ae.Code != 0 {
-		msg := ae.Message
-		if msg == "" {
-			msg = ae.Status
-		}
-		return &StatusError{
-			Backend:    "gemini",
-			Code:       ae.Code,
-			Message:    shorten(g.redact.str(msg), 300),
-			RetryAfter: ParseRetryAfter(sink.get(), g.backoff.Now()),
-		}
+	if !errors.As(err, &ae) || ae.Code == 0 {
+		return err
 	}
-	return &redactedError{msg: "llm: gemini: " + shorten(g.redact.str(err.Error()), 400), err: err}
+	msg := ae.Message
+	if msg == "" {
+		msg = ae.Status
+	}
+	return &StatusError{
+		Backend:    "gemini",
+		Code:       ae.Code,
+		Message:    shorten(g.redact.str(msg), 300),
+		RetryAfter: ParseRetryAfter(sink.get(), g.backoff.Now()),
+	}
 }
 
 // sinkKey keys the per-attempt headerSink in a request context.

@@ -1,6 +1,7 @@
 // Package llm writes the educational report with a language model: Gemini
 // through google.golang.org/genai, any OpenAI-compatible
-// /v1/chat/completions server (Ollama, llama.cpp, vLLM), or Offline, a
+// /v1/chat/completions server (Ollama, llama.cpp, vLLM) through
+// github.com/openai/openai-go/v3, or Offline, a
 // deterministic template-based writer that needs no model.
 //
 // Most callers need only WriteReport, which builds the prompt, calls a
@@ -16,7 +17,10 @@
 // Retry-After (DefaultMaxRetries), continue a generation cut at the token
 // limit once and mark it Truncated if it is still cut, and turn a blocked
 // prompt or response into ErrBlocked. API keys travel in headers only and
-// are redacted from every error message.
+// are redacted from every error message. Both model clients share that
+// logic (caller) and differ only in how they make one attempt; both
+// stream text deltas through Client.Stream, and cancelling its context
+// cancels the HTTP request.
 package llm
 
 import (
@@ -55,6 +59,21 @@ type Client interface {
 	Stream(ctx context.Context, p prompt.Prompt, fn func(chunk string) error) (*Response, error)
 	// Name names the backend: "gemini", "openai" or "offline".
 	Name() string
+}
+
+// Every backend is a Client.
+var (
+	_ Client = (*Gemini)(nil)
+	_ Client = (*OpenAI)(nil)
+	_ Client = Offline{}
+)
+
+// temperature returns *t, or DefaultTemperature when t is nil.
+func temperature(t *float64) float64 {
+	if t == nil {
+		return DefaultTemperature
+	}
+	return *t
 }
 
 // Usage counts tokens; zero when the backend does not report them.

@@ -1,8 +1,6 @@
 package llm
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xrayllm/xray/prompt"
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/ssestream"
 )
 
 // DefaultOpenAIBaseURL is the base URL used when none is configured: a
@@ -48,18 +48,18 @@ func OpenAIConfigFromEnv(getenv func(string) string) OpenAIConfig {
 	}
 }
 
-// OpenAI is a dependency-free Client for OpenAI-compatible
-// /v1/chat/completions servers: Ollama, llama.cpp server, vLLM. It is safe
-// for concurrent use.
+// OpenAI is a Client for OpenAI-compatible /v1/chat/completions servers
+// (Ollama, llama.cpp server, vLLM) through github.com/openai/openai-go/v3
+// with its base URL pointed at the server. The library's own retries are
+// off and its environment variables unread: this package retries, and
+// reads only what OpenAIConfigFromEnv names. It is safe for concurrent use.
 type OpenAI struct {
-	endpoint string
+	caller
+	endpoint string // where the requests go
 	model    string
-	key      string
 	temp     float64
-	max      int
 	hc       *http.Client
-	retry    retrier
-	redact   redactor
+	chat     openai.ChatCompletionService
 	now      func() time.Time
 }
 
@@ -75,184 +75,73 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
 		return nil, fmt.Errorf("llm: openai: %w: base URL must start with http:// or https://", ErrConfig)
 	}
-	temp := DefaultTemperature
-	if cfg.Temperature != nil {
-		temp = *cfg.Temperature
-	}
 	co := cfg.CallOptions.withDefaults()
-	return &OpenAI{
+	o := &OpenAI{
 		endpoint: base + "/chat/completions",
-		model:    cfg.Model, key: cfg.APIKey, temp: temp, max: co.MaxOutputTokens, hc: co.HTTPClient,
-		retry:  co.retrier("openai"),
-		redact: redactor{secret: cfg.APIKey},
-		now:    co.Backoff.Now,
-	}, nil
+		model:    cfg.Model, temp: temperature(cfg.Temperature), hc: co.HTTPClient,
+		now: co.Backoff.Now,
+	}
+	o.caller = caller{
+		name: "openai", cutReason: "length", max: co.MaxOutputTokens,
+		retry: co.retrier("openai"), redact: redactor{secret: cfg.APIKey}, attempt: o.attempt,
+	}
+	// NewChatCompletionService, unlike openai.NewClient, reads no
+	// environment variable (OPENAI_ORG_ID, OPENAI_CUSTOM_HEADERS, ...).
+	o.chat = openai.NewChatCompletionService(
+		option.WithBaseURL(base+"/"),
+		option.WithAPIKey(cfg.APIKey), // no Authorization header when empty
+		option.WithHTTPClient(co.HTTPClient),
+		option.WithMaxRetries(0),
+		option.WithMiddleware(o.statusMiddleware),
+	)
+	return o, nil
 }
-
-// Name implements Client.
-func (o *OpenAI) Name() string { return "openai" }
 
 // Model returns the configured model name.
 func (o *OpenAI) Model() string { return o.model }
 
-// Generate implements Client. An answer cut at MaxOutputTokens
-// (finish_reason "length") is continued once; if it is cut again the
-// Response is marked Truncated.
-func (o *OpenAI) Generate(ctx context.Context, p prompt.Prompt) (*Response, error) {
-	return o.run(ctx, p, nil)
-}
-
-// Stream implements Client with server-sent events. Failed attempts are
-// retried only before the first chunk has reached fn.
-func (o *OpenAI) Stream(ctx context.Context, p prompt.Prompt, fn func(chunk string) error) (*Response, error) {
-	if fn == nil {
-		fn = func(string) error { return nil }
+// attempt is the attemptFunc of OpenAI.
+func (o *OpenAI) attempt(ctx context.Context, conv conversation, emit func(string) error) (answer, error) {
+	var msgs []openai.ChatCompletionMessageParamUnion
+	if conv.system != "" {
+		msgs = append(msgs, openai.SystemMessage(conv.system))
 	}
-	return o.run(ctx, p, fn)
-}
-
-type chatMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
-type chatRequest struct {
-	Model         string         `json:"model"`
-	Messages      []chatMessage  `json:"messages"`
-	Temperature   float64        `json:"temperature"`
-	MaxTokens     int            `json:"max_tokens"`
-	Stream        bool           `json:"stream,omitempty"`
-	StreamOptions *streamOptions `json:"stream_options,omitempty"`
-}
-
-type streamOptions struct {
-	IncludeUsage bool `json:"include_usage"`
-}
-
-type chatUsage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	TotalTokens      int `json:"total_tokens"`
-}
-
-type chatResponse struct {
-	Model   string `json:"model"`
-	Choices []struct {
-		Message      chatMessage `json:"message"`
-		Delta        chatMessage `json:"delta"`
-		FinishReason *string     `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *chatUsage  `json:"usage"`
-	Error *apiErrBody `json:"error"`
-}
-
-type apiErrBody struct {
-	Message string `json:"message"`
-}
-
-// run makes the first call and, when it was cut, one continuation.
-func (o *OpenAI) run(ctx context.Context, p prompt.Prompt, fn func(string) error) (*Response, error) {
-	var msgs []chatMessage
-	if p.System != "" {
-		msgs = append(msgs, chatMessage{Role: "system", Content: p.System})
-	}
-	msgs = append(msgs, chatMessage{Role: "user", Content: p.User})
-	first, err := o.call(ctx, msgs, fn)
-	if err != nil {
-		return nil, err
-	}
-	resp := &Response{Text: first.text, Usage: first.usage, Model: first.model, FinishReason: first.finish}
-	if first.finish != "length" {
-		return resp, nil
-	}
-	if strings.TrimSpace(first.text) == "" {
-		return nil, fmt.Errorf("llm: openai: %w: the output-token limit (%d) was reached before any text", ErrEmpty, o.max)
-	}
-	resp.Continued = true
-	msgs = append(msgs, chatMessage{Role: "assistant", Content: first.text}, chatMessage{Role: "user", Content: continuePrompt})
-	second, err := o.call(ctx, msgs, fn)
-	if err != nil {
-		if stopErr(ctx, err) {
-			return nil, err
+	for _, t := range conv.turns {
+		if t.fromModel {
+			msgs = append(msgs, openai.AssistantMessage(t.text))
+		} else {
+			msgs = append(msgs, openai.UserMessage(t.text))
 		}
-		// Keep what we have, and say it is cut.
-		resp.Truncated = true
-		return resp, nil
 	}
-	resp.Text += second.text
-	resp.Usage = resp.Usage.add(second.usage)
-	resp.FinishReason = second.finish
-	resp.Truncated = second.finish == "length"
-	return resp, nil
+	params := openai.ChatCompletionNewParams{
+		Model:       o.model,
+		Messages:    msgs,
+		Temperature: openai.Float(o.temp),
+		MaxTokens:   openai.Int(int64(o.max)),
+	}
+	if emit == nil {
+		return o.unary(ctx, params)
+	}
+	params.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
+	return o.stream(ctx, params, emit)
 }
 
-// call runs one completion with retries; fn nil means not streaming.
-func (o *OpenAI) call(ctx context.Context, msgs []chatMessage, fn func(string) error) (answer, error) {
-	req := chatRequest{Model: o.model, Messages: msgs, Temperature: o.temp, MaxTokens: o.max}
-	if fn != nil {
-		req.Stream = true
-		req.StreamOptions = &streamOptions{IncludeUsage: true}
-	}
-	body, err := json.Marshal(req)
-	if err != nil {
-		return answer{}, fmt.Errorf("llm: openai: encode request: %w", err)
-	}
-	var out answer
-	err = o.retry.run(ctx, func(actx context.Context) error {
-		var err error
-		out, err = o.attempt(actx, body, fn)
-		return o.redact.err(err)
-	})
-	return out, err
-}
-
-// attempt sends one HTTP request and reads its answer.
-func (o *OpenAI) attempt(ctx context.Context, body []byte, fn func(string) error) (answer, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.endpoint, bytes.NewReader(body))
-	if err != nil {
-		return answer{}, &permanent{fmt.Errorf("llm: openai: new request: %w", err)}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if fn != nil {
-		req.Header.Set("Accept", "text/event-stream")
-	} else {
-		req.Header.Set("Accept", "application/json")
-	}
-	if o.key != "" {
-		req.Header.Set("Authorization", "Bearer "+o.key)
-	}
-	resp, err := o.hc.Do(req)
-	if err != nil {
-		return answer{}, fmt.Errorf("llm: openai: %w", err)
+// statusMiddleware turns every non-2xx answer into a StatusError before
+// openai-go reads it: the library's own *openai.Error loses the status
+// when the body's "error" is a plain string, as Ollama and proxies send,
+// and does not carry Retry-After.
+func (o *OpenAI) statusMiddleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+	resp, err := next(req)
+	if err != nil || resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return resp, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return answer{}, o.statusError(resp)
-	}
-	if fn == nil {
-		return o.readUnary(resp.Body)
-	}
-	return o.readStream(resp.Body, fn)
-}
-
-// statusError reads an error answer.
-func (o *OpenAI) statusError(resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	msg := strings.TrimSpace(string(b))
-	var eb struct {
-		Error json.RawMessage `json:"error"`
+	if m := errorMessage(b); m != "" {
+		msg = m
 	}
-	if json.Unmarshal(b, &eb) == nil && len(eb.Error) > 0 {
-		var withMsg apiErrBody
-		var plain string
-		switch {
-		case json.Unmarshal(eb.Error, &withMsg) == nil && withMsg.Message != "":
-			msg = withMsg.Message
-		case json.Unmarshal(eb.Error, &plain) == nil && plain != "":
-			msg = plain
-		}
-	}
-	return &StatusError{
+	return nil, &StatusError{
 		Backend:    "openai",
 		Code:       resp.StatusCode,
 		Message:    shorten(o.redact.str(msg), 300),
@@ -260,98 +149,120 @@ func (o *OpenAI) statusError(resp *http.Response) error {
 	}
 }
 
-func (o *OpenAI) readUnary(r io.Reader) (answer, error) {
-	b, err := io.ReadAll(io.LimitReader(r, 8<<20))
+// errorMessage returns the message of a body {"error": {"message": m}} or
+// {"error": m}, or "" for any other body.
+func errorMessage(body []byte) string {
+	var eb struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(body, &eb) != nil || len(eb.Error) == 0 {
+		return ""
+	}
+	var withMsg struct {
+		Message string `json:"message"`
+	}
+	var plain string
+	switch {
+	case json.Unmarshal(eb.Error, &withMsg) == nil && withMsg.Message != "":
+		return withMsg.Message
+	case json.Unmarshal(eb.Error, &plain) == nil:
+		return plain
+	}
+	return ""
+}
+
+// unary asks for the whole answer. It reads the body itself, rather than
+// letting openai-go decode it, to bound its size and to report a body that
+// is not a completion as malformed.
+func (o *OpenAI) unary(ctx context.Context, params openai.ChatCompletionNewParams) (answer, error) {
+	var raw *http.Response
+	if _, err := o.chat.New(ctx, params, option.WithResponseBodyInto(&raw)); err != nil {
+		return answer{}, err
+	}
+	defer raw.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(raw.Body, 8<<20))
 	if err != nil {
-		return answer{}, fmt.Errorf("llm: openai: read response: %w", err)
+		return answer{}, fmt.Errorf("read response: %w", err)
 	}
-	var cr chatResponse
-	if err := json.Unmarshal(b, &cr); err != nil {
-		return answer{}, &permanent{fmt.Errorf("llm: openai: malformed response (%w): %s", err, shorten(o.redact.str(string(b)), 200))}
+	var cc openai.ChatCompletion
+	if err := json.Unmarshal(b, &cc); err != nil {
+		return answer{}, &permanent{fmt.Errorf("malformed response (%w): %s", err, shorten(string(b), 200))}
 	}
-	if cr.Error != nil {
-		return answer{}, &permanent{fmt.Errorf("llm: openai: error in response: %s", shorten(o.redact.str(cr.Error.Message), 300))}
+	if m := errorMessage(b); m != "" {
+		return answer{}, &permanent{fmt.Errorf("error in response: %s", shorten(m, 300))}
 	}
-	if len(cr.Choices) == 0 {
-		return answer{}, &permanent{fmt.Errorf("llm: openai: %w: no choices", ErrEmpty)}
+	if len(cc.Choices) == 0 {
+		return answer{}, &permanent{fmt.Errorf("%w: no choices", ErrEmpty)}
 	}
-	a := answer{text: cr.Choices[0].Message.Content, model: cr.Model}
-	if f := cr.Choices[0].FinishReason; f != nil {
-		a.finish = *f
+	a := answer{text: cc.Choices[0].Message.Content, model: cc.Model, finish: cc.Choices[0].FinishReason}
+	if cc.JSON.Usage.Valid() {
+		a.usage = openAIUsage(cc.Usage)
 	}
-	if cr.Usage != nil {
-		a.usage = Usage{cr.Usage.PromptTokens, cr.Usage.CompletionTokens, cr.Usage.TotalTokens}
-	}
-	return a, checkOpenAI(a)
+	return a, openAIBlocked(a)
 }
 
-// checkOpenAI fails for blocked and empty answers.
-func checkOpenAI(a answer) error {
-	if a.finish == "content_filter" {
-		return &permanent{fmt.Errorf("llm: openai: %w: response blocked (finish_reason content_filter)", ErrBlocked)}
-	}
-	if strings.TrimSpace(a.text) == "" && a.finish != "length" {
-		return &permanent{fmt.Errorf("llm: openai: %w (finish_reason %q)", ErrEmpty, a.finish)}
-	}
-	return nil
-}
-
-// readStream reads server-sent events, calling fn with each content delta.
-func (o *OpenAI) readStream(r io.Reader, fn func(string) error) (answer, error) {
+// stream reads the answer as server-sent events, passing each content
+// delta to emit.
+func (o *OpenAI) stream(ctx context.Context, params openai.ChatCompletionNewParams, emit func(string) error) (answer, error) {
+	s := o.chat.NewStreaming(ctx, params, option.WithHeader("Accept", "text/event-stream"))
+	defer s.Close()
 	var a answer
-	sent := false
-	fail := func(err error) (answer, error) {
-		if sent {
-			return a, &permanent{fmt.Errorf("llm: openai: stream broken after partial output: %w", err)}
+	for s.Next() {
+		ch := s.Current()
+		if ch.Model != "" {
+			a.model = ch.Model
 		}
-		return a, err
-	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
-	done := false
-	for !done && sc.Scan() {
-		line := sc.Text()
-		data, ok := strings.CutPrefix(line, "data:")
-		if !ok {
-			continue // comments, event names, blank separators
+		if ch.JSON.Usage.Valid() {
+			a.usage = openAIUsage(ch.Usage)
 		}
-		data = strings.TrimSpace(data)
-		if data == "[DONE]" {
-			done = true
-			break
-		}
-		var cr chatResponse
-		if err := json.Unmarshal([]byte(data), &cr); err != nil {
-			return fail(&permanent{fmt.Errorf("llm: openai: malformed stream event (%w): %s", err, shorten(o.redact.str(data), 200))})
-		}
-		if cr.Error != nil {
-			return fail(&permanent{fmt.Errorf("llm: openai: error in stream: %s", shorten(o.redact.str(cr.Error.Message), 300))})
-		}
-		if cr.Model != "" {
-			a.model = cr.Model
-		}
-		if cr.Usage != nil {
-			a.usage = Usage{cr.Usage.PromptTokens, cr.Usage.CompletionTokens, cr.Usage.TotalTokens}
-		}
-		if len(cr.Choices) == 0 {
+		if len(ch.Choices) == 0 {
 			continue
 		}
-		if f := cr.Choices[0].FinishReason; f != nil && *f != "" {
-			a.finish = *f
+		if f := ch.Choices[0].FinishReason; f != "" {
+			a.finish = f
 		}
-		if chunk := cr.Choices[0].Delta.Content; chunk != "" {
-			a.text += chunk
-			sent = true
-			if err := fn(chunk); err != nil {
-				return a, &permanent{fmt.Errorf("llm: openai: stream callback: %w", err)}
-			}
+		chunk := ch.Choices[0].Delta.Content
+		a.text += chunk
+		if err := emit(chunk); err != nil {
+			return a, err
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fail(fmt.Errorf("llm: openai: read stream: %w", err))
+	if err := s.Err(); err != nil {
+		return a, streamError(err)
 	}
-	if !done && a.finish == "" {
-		return fail(errors.New("llm: openai: stream ended without [DONE] or a finish reason"))
+	if a.finish == "" {
+		return a, errors.New("stream ended without a finish reason")
 	}
-	return a, checkOpenAI(a)
+	return a, openAIBlocked(a)
+}
+
+// streamError names what went wrong in a stream.
+func streamError(err error) error {
+	var se *ssestream.StreamError
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		msg := errorMessage(se.Event.Data)
+		if msg == "" {
+			msg = string(se.Event.Data)
+		}
+		return &permanent{fmt.Errorf("error in stream: %s", shorten(msg, 300))}
+	case errors.As(err, &syn), errors.As(err, &typ):
+		return &permanent{fmt.Errorf("malformed stream event: %w", err)}
+	}
+	return err
+}
+
+// openAIUsage converts the library's token counts.
+func openAIUsage(u openai.CompletionUsage) Usage {
+	return Usage{int(u.PromptTokens), int(u.CompletionTokens), int(u.TotalTokens)}
+}
+
+// openAIBlocked fails for an answer stopped by the content filter.
+func openAIBlocked(a answer) error {
+	if a.finish == "content_filter" {
+		return &permanent{fmt.Errorf("%w: response blocked (finish_reason content_filter)", ErrBlocked)}
+	}
+	return nil
 }

@@ -120,6 +120,10 @@ func (m *Model) Arch() Arch { return m.layout.arch }
 // Classes returns the class names, in the order of the logits.
 func (m *Model) Classes() []string { return slices.Clone(m.classes) }
 
+// MaxBatch returns how many images one graph run computes at most
+// (WithMaxBatch); Forward splits larger inputs.
+func (m *Model) MaxBatch() int { return m.set.maxBatch }
+
 // LayerNames lists the named activations, as Graph.Node takes them.
 func (m *Model) LayerNames() []string { return m.layout.arch.LayerNames() }
 
