@@ -24,9 +24,6 @@ func (s *server) handleInfo(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.info())
 }
 
-// camLayers lists the layers a CAM can look at.
-func (s *server) camLayers() []string { return s.a.Model().SpatialLayerNames() }
-
 // handleAnalyze runs the pipeline on an uploaded image.
 func (s *server) handleAnalyze(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")

@@ -112,6 +112,9 @@ func (s *server) routes() *http.ServeMux {
 // ServeHTTP implements http.Handler.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
+// camLayers lists the layers a CAM can look at.
+func (s *server) camLayers() []string { return s.a.Model().SpatialLayerNames() }
+
 // acquire takes an analysis slot, waiting at most cfg.QueueWait; release
 // gives it back.
 func (s *server) acquire(ctx context.Context) (release func(), ok bool) {
