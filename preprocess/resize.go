@@ -119,13 +119,8 @@ func Resize(img *image.RGBA, width, height int) *image.RGBA {
 	if img == nil || img.Rect.Empty() || !validSize(width, height) {
 		return image.NewRGBA(image.Rectangle{})
 	}
-	src := plane{
-		pix:    img.Pix[img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y):],
-		stride: img.Stride, bpp: 4, ch: 3,
-		w: img.Rect.Dx(), h: img.Rect.Dy(),
-	}
 	out := image.NewRGBA(image.Rect(0, 0, width, height))
-	resample(plane{pix: out.Pix, stride: out.Stride, bpp: 4, ch: 3, w: width, h: height}, src)
+	resample(planeOf(out.Pix, out.Stride, 4, 3, out.Rect), planeOf(img.Pix[img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y):], img.Stride, 4, 3, img.Rect))
 	for i := 3; i < len(out.Pix); i += 4 {
 		out.Pix[i] = 255
 	}
@@ -141,19 +136,15 @@ func resizeGray(img *image.Gray, width, height int) *image.RGBA {
 	if img == nil || img.Rect.Empty() || !validSize(width, height) {
 		return image.NewRGBA(image.Rectangle{})
 	}
-	src := plane{
-		pix:    img.Pix[img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y):],
-		stride: img.Stride, bpp: 1, ch: 1,
-		w: img.Rect.Dx(), h: img.Rect.Dy(),
-	}
-	g := make([]uint8, width*height)
-	resample(plane{pix: g, stride: width, bpp: 1, ch: 1, w: width, h: height}, src)
-	out := image.NewRGBA(image.Rect(0, 0, width, height))
-	for i, v := range g {
-		p := out.Pix[4*i : 4*i+4]
-		p[0], p[1], p[2], p[3] = v, v, v, 255
-	}
-	return out
+	g := image.NewGray(image.Rect(0, 0, width, height))
+	resample(planeOf(g.Pix, g.Stride, 1, 1, g.Rect), planeOf(img.Pix[img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y):], img.Stride, 1, 1, img.Rect))
+	return RGB(g)
+}
+
+// planeOf views pixels starting at pix[0], rows stride bytes apart, bpp
+// bytes a pixel of which the first ch are filtered, with r's size.
+func planeOf(pix []uint8, stride, bpp, ch int, r image.Rectangle) plane {
+	return plane{pix: pix, stride: stride, bpp: bpp, ch: ch, w: r.Dx(), h: r.Dy()}
 }
 
 func validSize(width, height int) bool {

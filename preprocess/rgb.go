@@ -53,58 +53,53 @@ func RGB(img image.Image) *image.RGBA {
 	return dst
 }
 
-func rgbGray(dst *image.RGBA, src *image.Gray) {
+// eachRow calls convert for each row of dst with that row (4 bytes a
+// pixel) and the matching row of a source whose top-left pixel is at
+// pix[off], rows stride bytes apart, bpp bytes a pixel.
+func eachRow(dst *image.RGBA, pix []uint8, off, stride, bpp int, convert func(d, s []uint8)) {
 	w, h := dst.Rect.Dx(), dst.Rect.Dy()
 	for y := 0; y < h; y++ {
-		s := src.Pix[src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+y):][:w]
-		d := dst.Pix[y*dst.Stride:][:4*w]
+		convert(dst.Pix[y*dst.Stride:][:4*w], pix[off+y*stride:][:bpp*w])
+	}
+}
+
+func rgbGray(dst *image.RGBA, src *image.Gray) {
+	eachRow(dst, src.Pix, src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y), src.Stride, 1, func(d, s []uint8) {
 		for x, v := range s {
 			d[4*x], d[4*x+1], d[4*x+2], d[4*x+3] = v, v, v, 255
 		}
-	}
+	})
 }
 
 func rgbGray16(dst *image.RGBA, src *image.Gray16) {
-	w, h := dst.Rect.Dx(), dst.Rect.Dy()
-	for y := 0; y < h; y++ {
-		s := src.Pix[src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+y):][:2*w]
-		d := dst.Pix[y*dst.Stride:][:4*w]
-		for x := 0; x < w; x++ {
+	eachRow(dst, src.Pix, src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y), src.Stride, 2, func(d, s []uint8) {
+		for x := range len(s) / 2 {
 			v := s[2*x] // big-endian: high byte first, i.e. v>>8
 			d[4*x], d[4*x+1], d[4*x+2], d[4*x+3] = v, v, v, 255
 		}
-	}
+	})
 }
 
 func rgbNRGBA(dst *image.RGBA, src *image.NRGBA) {
-	w, h := dst.Rect.Dx(), dst.Rect.Dy()
-	for y := 0; y < h; y++ {
-		s := src.Pix[src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+y):][:4*w]
-		d := dst.Pix[y*dst.Stride:][:4*w]
-		for x := 0; x < 4*w; x += 4 {
+	eachRow(dst, src.Pix, src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y), src.Stride, 4, func(d, s []uint8) {
+		for x := 0; x < len(s); x += 4 {
 			d[x], d[x+1], d[x+2], d[x+3] = s[x], s[x+1], s[x+2], 255
 		}
-	}
+	})
 }
 
 func rgbNRGBA64(dst *image.RGBA, src *image.NRGBA64) {
-	w, h := dst.Rect.Dx(), dst.Rect.Dy()
-	for y := 0; y < h; y++ {
-		s := src.Pix[src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+y):][:8*w]
-		d := dst.Pix[y*dst.Stride:][:4*w]
-		for x := 0; x < w; x++ {
+	eachRow(dst, src.Pix, src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y), src.Stride, 8, func(d, s []uint8) {
+		for x := range len(s) / 8 {
 			d[4*x], d[4*x+1], d[4*x+2], d[4*x+3] = s[8*x], s[8*x+2], s[8*x+4], 255
 		}
-	}
+	})
 }
 
 // rgbRGBA copies premultiplied pixels, un-premultiplying translucent ones.
 func rgbRGBA(dst *image.RGBA, src *image.RGBA) {
-	w, h := dst.Rect.Dx(), dst.Rect.Dy()
-	for y := 0; y < h; y++ {
-		s := src.Pix[src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+y):][:4*w]
-		d := dst.Pix[y*dst.Stride:][:4*w]
-		for x := 0; x < 4*w; x += 4 {
+	eachRow(dst, src.Pix, src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y), src.Stride, 4, func(d, s []uint8) {
+		for x := 0; x < len(s); x += 4 {
 			r, g, b, a := s[x], s[x+1], s[x+2], s[x+3]
 			if a != 255 && a != 0 {
 				c := color.NRGBAModel.Convert(color.RGBA{r, g, b, a}).(color.NRGBA)
@@ -112,7 +107,7 @@ func rgbRGBA(dst *image.RGBA, src *image.RGBA) {
 			}
 			d[x], d[x+1], d[x+2], d[x+3] = r, g, b, 255
 		}
-	}
+	})
 }
 
 func rgbPaletted(dst *image.RGBA, src *image.Paletted) {
@@ -129,15 +124,12 @@ func rgbPaletted(dst *image.RGBA, src *image.Paletted) {
 		n := color.NRGBAModel.Convert(c).(color.NRGBA)
 		lut[i] = [3]uint8{n.R, n.G, n.B}
 	}
-	w, h := dst.Rect.Dx(), dst.Rect.Dy()
-	for y := 0; y < h; y++ {
-		s := src.Pix[src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+y):][:w]
-		d := dst.Pix[y*dst.Stride:][:4*w]
+	eachRow(dst, src.Pix, src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y), src.Stride, 1, func(d, s []uint8) {
 		for x, i := range s {
 			c := lut[i]
 			d[4*x], d[4*x+1], d[4*x+2], d[4*x+3] = c[0], c[1], c[2], 255
 		}
-	}
+	})
 }
 
 func rgbYCbCr(dst *image.RGBA, src *image.YCbCr) {
@@ -166,18 +158,15 @@ func cmykChannel(c, nk int) uint8 {
 }
 
 func rgbCMYK(dst *image.RGBA, src *image.CMYK) {
-	w, h := dst.Rect.Dx(), dst.Rect.Dy()
-	for y := 0; y < h; y++ {
-		s := src.Pix[src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+y):][:4*w]
-		d := dst.Pix[y*dst.Stride:][:4*w]
-		for x := 0; x < 4*w; x += 4 {
+	eachRow(dst, src.Pix, src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y), src.Stride, 4, func(d, s []uint8) {
+		for x := 0; x < len(s); x += 4 {
 			nk := 255 - int(s[x+3])
 			d[x] = cmykChannel(int(s[x]), nk)
 			d[x+1] = cmykChannel(int(s[x+1]), nk)
 			d[x+2] = cmykChannel(int(s[x+2]), nk)
 			d[x+3] = 255
 		}
-	}
+	})
 }
 
 func rgbGeneric(dst *image.RGBA, img image.Image) {
