@@ -88,7 +88,8 @@ func TestMulSmallShapes(t *testing.T) {
 	for _, m := range sizes {
 		for _, n := range sizes {
 			for _, k := range sizes {
-				o := Options{Accumulate: rng.IntN(2) == 0, Workers: 1 + rng.IntN(3), NoAsm: rng.IntN(4) == 0}
+				ks := Kernels()
+				o := Options{Accumulate: rng.IntN(2) == 0, Workers: 1 + rng.IntN(3), Kernel: ks[rng.IntN(len(ks))]}
 				checkMul(t, rng, m, n, k, rng.IntN(2) == 0, rng.IntN(2) == 0, o)
 			}
 		}
