@@ -11,7 +11,7 @@ import "fmt"
 //	v = v*Scale[i]            if Scale is set
 //	v = v + Shift[i]          if Shift is set
 //	v = v + Residual(i, j)    if Residual is set
-//	v = 0 if v < 0            if ReLU (NaN and -0 stay as they are)
+//	v = max(v, 0)             if ReLU (Go's max: -0 becomes 0, NaN stays)
 //
 // so that it equals, bit for bit, the same steps done one by one in Go.
 type Epilogue struct {
@@ -87,8 +87,8 @@ func epilogueTail(e *Epilogue, row []float32, scale, shift float32, res []float3
 		if res != nil {
 			v = float32(v + res[j])
 		}
-		if e.ReLU && v < 0 {
-			v = 0
+		if e.ReLU {
+			v = max(v, 0)
 		}
 		row[j] = v
 	}
