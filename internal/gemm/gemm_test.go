@@ -103,6 +103,10 @@ func TestMulEveryVariant(t *testing.T) {
 			for _, tb := range []bool{false, true} {
 				opts := []Options{{NoAsm: true}, {NoAsm: true, Workers: 2, Accumulate: true}}
 				for _, k := range Kernels() {
+					if raceEnabled { // one concurrent run per kernel: the reference is slow under the race detector
+						opts = append(opts, Options{Kernel: k, Workers: 3, Accumulate: true})
+						continue
+					}
 					opts = append(opts, Options{Kernel: k}, Options{Kernel: k, Accumulate: true}, Options{Kernel: k, Workers: 2}, Options{Kernel: k, Workers: 3, Accumulate: true})
 				}
 				for _, o := range opts {

@@ -213,3 +213,33 @@ func TestChoose(t *testing.T) {
 	}
 	t.Logf("default kernel: %s", KernelName())
 }
+
+// TestAssemblyKernelsAgree checks that the assembly kernels, whatever their
+// tiles, sum in the same order with the same roundings: their products
+// are identical bit for bit.
+func TestAssemblyKernelsAgree(t *testing.T) {
+	ks := Kernels()[1:]
+	if len(ks) < 2 {
+		t.Logf("this CPU runs %d assembly kernels; there is nothing to compare", len(ks))
+		return
+	}
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, s := range [][3]int{{1, 1, 1}, {9, 50, 255}, {64, 196, 576}, {70, 70, 600}, {130, 49, 1030}} {
+		a, b := view(rng, s[0], s[2], rng.IntN(2) == 0), view(rng, s[2], s[1], false)
+		want := view(rng, s[0], s[1], false)
+		got := clone(want)
+		if err := Mul(want, a, b, Options{Kernel: ks[0], Accumulate: true}); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range ks[1:] {
+			if err := Mul(got, a, b, Options{Kernel: k, Accumulate: true, Workers: 2}); err != nil {
+				t.Fatal(err)
+			}
+			for i := range want.Data {
+				if got.Data[i] != want.Data[i] {
+					t.Fatalf("%v: %v gives [%d] = %g, %v %g", s, k, i, got.Data[i], ks[0], want.Data[i])
+				}
+			}
+		}
+	}
+}

@@ -50,8 +50,9 @@ func (p *problem) run(w int, ws *Workspace) {
 		p.serial(0, m, 0, n, &ws.bufs[0])
 		return
 	}
-	q := *p // what the goroutines share; p itself stays on its caller's stack
-	q.parallel(w, ws)
+	ws.shared = *p // what the goroutines share; p stays on its caller's stack
+	ws.shared.parallel(w, ws)
+	ws.shared = problem{}
 }
 
 // parallel runs the product's parts on w goroutines.
@@ -63,30 +64,39 @@ func (p *problem) parallel(w int, ws *Workspace) {
 		size, unit = n, PanelWidth
 	}
 	per := roundUp((size+w-1)/w, unit)
-	wg := &ws.wg
-	t := 0
+	parts := ws.parts[:0]
 	for lo := 0; lo < size; lo += per {
 		hi := min(lo+per, size)
-		buf := &ws.bufs[t]
-		t++
-		part := func() {
-			if splitN {
-				p.serial(0, m, lo, hi, buf)
-			} else {
-				p.serial(lo, hi, 0, n, buf)
-			}
+		pt := part{p: p, i0: 0, i1: m, j0: lo, j1: hi, buf: &ws.bufs[len(parts)]}
+		if !splitN {
+			pt.i0, pt.i1, pt.j0, pt.j1 = lo, hi, 0, n
 		}
-		if hi == size { // the last part runs on the caller's goroutine
-			part()
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			part()
-		}()
+		parts = append(parts, pt)
 	}
-	wg.Wait()
+	ws.parts = parts
+	ws.wg.Add(len(parts) - 1)
+	for i := range parts[1:] {
+		go parts[1+i].run(&ws.wg)
+	}
+	parts[0].serial() // the first part runs on the caller's goroutine
+	ws.wg.Wait()
+	clear(ws.parts) // keep no references to the caller's matrices
+}
+
+// part is one goroutine's share of a product.
+type part struct {
+	p              *problem
+	i0, i1, j0, j1 int
+	buf            *buffers
+}
+
+// serial computes the part.
+func (pt *part) serial() { pt.p.serial(pt.i0, pt.i1, pt.j0, pt.j1, pt.buf) }
+
+// run computes the part and reports to wg.
+func (pt *part) run(wg *sync.WaitGroup) {
+	defer wg.Done()
+	pt.serial()
 }
 
 // splitN reports whether splitting the columns over w goroutines costs
@@ -196,8 +206,10 @@ func addTile(c []float32, ldc int, tmp []float32, ldt, mw, nw int, acc bool) {
 // zero value is ready to use. A Workspace must not be used by two
 // multiplications at the same time.
 type Workspace struct {
-	bufs []buffers // one per goroutine
-	wg   sync.WaitGroup
+	bufs   []buffers // one per goroutine
+	parts  []part    // the goroutines' shares of the current product
+	shared problem   // the current product, as the goroutines see it
+	wg     sync.WaitGroup
 }
 
 // buffers are one goroutine's packing buffers.
