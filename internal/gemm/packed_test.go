@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -16,7 +17,7 @@ func clone(m Matrix) Matrix {
 func sameData(t *testing.T, what string, got, want []float32) {
 	t.Helper()
 	for i := range want {
-		if got[i] != want[i] && !(got[i] != got[i] && want[i] != want[i]) {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 			t.Fatalf("%s: [%d] = %g, want %g", what, i, got[i], want[i])
 		}
 	}
@@ -241,5 +242,96 @@ func TestAssemblyKernelsAgree(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestPackedSharedConcurrently(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	a, b := view(rng, 70, 300, false), view(rng, 300, 90, false)
+	want := view(rng, 70, 90, false)
+	if err := Mul(want, a, b, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	pa, err := Pack(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			var ws Workspace
+			c := clone(want)
+			for range 3 {
+				if err := MulPacked(c, pa, matrixSource{b}, Options{Workers: 2, Workspace: &ws}); err != nil {
+					errs <- err
+					return
+				}
+				for i := range c.Data {
+					if c.Data[i] != want.Data[i] {
+						errs <- fmt.Errorf("[%d] = %g, want %g", i, c.Data[i], want.Data[i])
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func FuzzMulPacked(f *testing.F) {
+	f.Add(uint8(9), uint8(49), uint8(30), uint8(15), uint64(1))
+	f.Add(uint8(1), uint8(70), uint8(0), uint8(0x3a), uint64(2))
+	f.Fuzz(func(t *testing.T, m, n, k, flags uint8, seed uint64) {
+		rng := rand.New(rand.NewPCG(seed, 8))
+		ks := Kernels()
+		kern := ks[int(flags>>4&3)%len(ks)]
+		rows, cols, depth := int(m%80)+1, int(n%80)+1, int(k%80)
+		a, b := view(rng, rows, depth, flags&0x40 != 0), view(rng, depth, cols, flags&0x80 != 0)
+		if flags&0x20 != 0 {
+			a = permuted(rng, a)
+		}
+		e := randomEpilogue(rng, rows, cols, int(flags&15))
+		want := view(rng, rows, cols, false)
+		got := clone(want)
+		o := Options{Kernel: kern, Workers: int(seed % 4)}
+		if err := Mul(want, a, b, o); err != nil {
+			t.Fatal(err)
+		}
+		applySteps(want, e)
+		pa, err := PackFor(a, kern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Epilogue = e
+		if err := MulPacked(got, pa, matrixSource{b}, o); err != nil {
+			t.Fatal(err)
+		}
+		sameData(t, fmt.Sprintf("%d×%d×%d %v parts %b", rows, cols, depth, kern, flags&15), got.Data, want.Data)
+	})
+}
+
+func TestEpilogueSpecialValues(t *testing.T) {
+	const m, n = 3, 37 // vectors and a scalar tail
+	specials := []float32{float32(math.NaN()), float32(math.Copysign(0, -1)), -3, float32(math.Inf(1)), float32(math.Inf(-1)), 0}
+	res := Matrix{Rows: m, Cols: n, Stride: n, Data: make([]float32, m*n)}
+	for i := range res.Data {
+		res.Data[i] = specials[i%len(specials)]
+	}
+	e := &Epilogue{Scale: []float32{-1, 1, -2}, Residual: res, ReLU: true}
+	a := Matrix{Rows: m, Cols: 1, Stride: 1, Data: make([]float32, m)}
+	b := Matrix{Rows: 1, Cols: n, Stride: n, Data: make([]float32, n)}
+	want := Matrix{Rows: m, Cols: n, Stride: n, Data: make([]float32, m*n)} // 0·(-1) = -0: every special case
+	applySteps(want, e)
+	for _, k := range Kernels() {
+		got := Matrix{Rows: m, Cols: n, Stride: n, Data: make([]float32, m*n)}
+		if err := Mul(got, a, b, Options{Kernel: k, Epilogue: e}); err != nil {
+			t.Fatal(err)
+		}
+		sameData(t, k.String(), got.Data, want.Data)
 	}
 }
