@@ -12,7 +12,7 @@ var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // system saves the ZMM state).
 var hasAVX512 = cpu.X86.HasAVX512F
 
-//go:generate sh -c "cd asmgen && go run . -out ../kernel512_amd64.s -stubs ../kernel512_stubs_amd64.go -pkg gemm"
+//go:generate sh -c "cd asmgen && go run . -out ../zkernels_amd64.s -stubs ../zkernels_amd64.go -pkg gemm"
 
 // kernel6x16 computes one 6×16 tile of C from kc packed steps of A (6
 // values each) and B (16 values each): C = (C if acc != 0) + A·B, with C's
@@ -23,7 +23,7 @@ func kernel6x16(kc int, a, b, c *float32, ldc int, acc int)
 
 // avx2Micro is the AVX2/FMA kernel: 6×16 tiles.
 func avx2Micro() micro {
-	return micro{mr: 6, panels: 1, tile: avx2Tile, epilogue: goEpilogue}
+	return micro{mr: 6, panels: 1, tile: avx2Tile, epilogue: avx2Epilogue}
 }
 
 // avx512Micro is the AVX-512 kernel: 8×48 tiles (8×32 and 8×16 at the
@@ -41,12 +41,23 @@ func avx512Tile(kc int, a, b []float32, ps, np int, c []float32, ldc int, acc bo
 	kernels[np-1](kc, &a[0], &b[0], ps, &c[0], ldc, flag(acc))
 }
 
-// avx512Epilogue applies e to a row of C with AVX-512, 16 values at a
-// time, the last few in Go: both round every step alike.
+// avx512Epilogue applies e to a row of C with AVX-512 (see vecEpilogue).
 func avx512Epilogue(e *Epilogue, row []float32, i, j0 int) {
+	vecEpilogue(e, row, i, j0, 16, epilogue16)
+}
+
+// avx2Epilogue applies e to a row of C with AVX (see vecEpilogue).
+func avx2Epilogue(e *Epilogue, row []float32, i, j0 int) {
+	vecEpilogue(e, row, i, j0, 8, epilogue8)
+}
+
+// vecEpilogue applies e to row i of C from column j0 with an assembly
+// epilogue of the given lanes, the last few values in Go: both round
+// every step alike.
+func vecEpilogue(e *Epilogue, row []float32, i, j0, lanes int, asm func(row *float32, n int, scale, shift float32, res *float32, flags int)) {
 	scale, shift, res := e.rowParams(i, j0, len(row))
-	n16 := len(row) / PanelWidth
-	if n16 > 0 {
+	n := len(row) / lanes
+	if n > 0 {
 		f := 0
 		for bit, on := range []bool{e.Scale != nil, e.Shift != nil, res != nil, e.ReLU} {
 			if on {
@@ -57,9 +68,9 @@ func avx512Epilogue(e *Epilogue, row []float32, i, j0 int) {
 		if res != nil {
 			rp = &res[0]
 		}
-		epilogue16(&row[0], n16, scale, shift, rp, f)
+		asm(&row[0], n, scale, shift, rp, f)
 	}
-	tail := n16 * PanelWidth
+	tail := n * lanes
 	if res != nil {
 		res = res[tail:]
 	}

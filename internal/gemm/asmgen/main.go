@@ -1,5 +1,7 @@
-// Command asmgen writes the AVX-512 micro-kernels of package gemm with
-// avo: go run . -out ../kernel512_amd64.s -stubs ../kernel512_stubs_amd64.go -pkg gemm
+// Command asmgen writes package gemm's AVX-512 micro-kernels and its
+// AVX-512 and AVX epilogues with avo:
+//
+//	go run . -out ../zkernels_amd64.s -stubs ../zkernels_amd64.go -pkg gemm
 //
 // It is a module of its own so that the library does not depend on avo.
 package main
@@ -23,7 +25,8 @@ func main() {
 	for np := 1; np <= tilePanels; np++ {
 		tile(tileRows, np)
 	}
-	epilogue()
+	epilogue(16)
+	epilogue(8)
 	Generate()
 }
 
@@ -102,7 +105,7 @@ func tile(mr, np int) {
 	RET()
 }
 
-// Flags of epilogue16, one per step of gemm.Epilogue.
+// Flags of the epilogues, one per step of gemm.Epilogue.
 const (
 	flagScale = 1 << iota
 	flagShift
@@ -110,48 +113,63 @@ const (
 	flagReLU
 )
 
-// epilogue writes epilogue16, which applies gemm.Epilogue's steps to n16
-// vectors of 16 values of a row: v = v*scale, v += shift, v += res[j],
-// v = max(v, 0) as Go computes it, each step rounded and only if its flag is set.
-func epilogue() {
-	TEXT("epilogue16", NOSPLIT, "func(row *float32, n16 int, scale, shift float32, res *float32, flags int)")
+// epilogue writes epilogue<lanes>, which applies gemm.Epilogue's steps to
+// n vectors of lanes values of a row (AVX-512 for 16 lanes, AVX for 8):
+// v = v*scale, v += shift, v += res[j], v = max(v, 0) as Go computes it,
+// each step rounded and only if its flag is set.
+func epilogue(lanes int) {
+	name := fmt.Sprintf("epilogue%d", lanes)
+	TEXT(name, NOSPLIT, "func(row *float32, n int, scale, shift float32, res *float32, flags int)")
 	Pragma("noescape")
-	Doc("epilogue16 applies the epilogue steps selected by flags (1 scale, 2 shift, 4 residual, 8 ReLU) to n16·16 values of row, each step rounded to float32.")
+	Doc(fmt.Sprintf("%s applies the epilogue steps selected by flags (1 scale, 2 shift, 4 residual, 8 ReLU) to n·%d values of row, each step rounded to float32.", name, lanes))
 	Load(Param("row"), RDI)
-	Load(Param("n16"), RCX)
+	Load(Param("n"), RCX)
 	Load(Param("res"), RSI)
 	Load(Param("flags"), RAX)
-	scale, shift, zero, v, t := Z0, Z1, Z2, Z3, Z4
+	vec := func(n int) VecPhysical { return []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5}[n] }
+	if lanes == 16 {
+		vec = zmm
+	}
+	scale, shift, zero, v, t, nan := vec(0), vec(1), vec(2), vec(3), vec(4), vec(5)
 	VBROADCASTSS(NewParamAddr("scale", 16), scale)
 	VBROADCASTSS(NewParamAddr("shift", 20), shift)
-	VPXORD(zero, zero, zero)
+	if lanes == 16 {
+		VPXORD(zero, zero, zero)
+	} else {
+		VXORPS(zero, zero, zero)
+	}
 	TESTQ(RCX, RCX)
-	JLE(LabelRef("epilogue16_done"))
-	Label("epilogue16_loop")
+	JLE(LabelRef(name + "_done"))
+	Label(name + "_loop")
 	VMOVUPS(Mem{Base: RDI}, v)
 	step := func(flag int, label string, op func()) {
 		TESTQ(U32(flag), RAX)
-		JEQ(LabelRef(label))
+		JEQ(LabelRef(name + label))
 		op()
-		Label(label)
+		Label(name + label)
 	}
-	step(flagScale, "epilogue16_noscale", func() { VMULPS(scale, v, v) })
-	step(flagShift, "epilogue16_noshift", func() { VADDPS(shift, v, v) })
-	step(flagResidual, "epilogue16_nores", func() { VADDPS(Mem{Base: RSI}, v, v) })
+	step(flagScale, "_noscale", func() { VMULPS(scale, v, v) })
+	step(flagShift, "_noshift", func() { VADDPS(shift, v, v) })
+	step(flagResidual, "_nores", func() { VADDPS(Mem{Base: RSI}, v, v) })
 	// Go's max(v, 0): VMAXPS gives v > 0 ? v : +0, which turns -0 into
 	// +0 as Go does; NaN lanes (unordered with themselves) keep v.
-	step(flagReLU, "epilogue16_norelu", func() {
+	step(flagReLU, "_norelu", func() {
 		VMAXPS(zero, v, t)
-		VCMPPS(U8(3), v, v, K1)
-		VMOVAPS(v, K1, t)
+		if lanes == 16 {
+			VCMPPS(U8(3), v, v, K1)
+			VMOVAPS(v, K1, t)
+		} else {
+			VCMPPS(U8(3), v, v, nan)
+			VBLENDVPS(nan, v, t, t)
+		}
 		VMOVAPS(t, v)
 	})
 	VMOVUPS(v, Mem{Base: RDI})
-	ADDQ(U8(64), RDI)
-	ADDQ(U8(64), RSI)
+	ADDQ(U8(4*lanes), RDI)
+	ADDQ(U8(4*lanes), RSI)
 	DECQ(RCX)
-	JNZ(LabelRef("epilogue16_loop"))
-	Label("epilogue16_done")
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_done")
 	VZEROUPPER()
 	RET()
 }
