@@ -36,6 +36,8 @@ type problem struct {
 	acc bool
 	ep  *Epilogue
 	mk  micro
+	pb  []float32  // B packed whole, when the parts share it
+	ws  *Workspace // the buffers of a parallel product
 }
 
 // nc returns the columns of B packed at a time: whole tiles.
@@ -51,67 +53,118 @@ func (p *problem) run(w int, ws *Workspace) {
 		return
 	}
 	ws.shared = *p // what the goroutines share; p stays on its caller's stack
+	ws.shared.ws = ws
 	ws.shared.parallel(w, ws)
 	ws.shared = problem{}
 }
 
-// parallel runs the product's parts on w goroutines.
+// parallel runs the product's parts on w goroutines. Split along M, the
+// parts share one B, packed whole beforehand by all of them, when it is
+// one block of columns wide.
 func (p *problem) parallel(w int, ws *Workspace) {
 	m, n := p.c.Rows, p.c.Cols
 	splitN := p.splitN(w)
-	size, unit := m, p.mk.mr
+	if !splitN && n <= p.nc() {
+		ws.packedB = grow(ws.packedB, roundUp(n, PanelWidth)*p.k)
+		p.pb = ws.packedB
+		p.split(w, n, PanelWidth, func(lo, hi int) part { return part{p: p, j0: lo, j1: hi, packOnly: true} })
+		ws.together()
+	}
 	if splitN {
-		size, unit = n, PanelWidth
+		p.split(w, n, PanelWidth, func(lo, hi int) part { return part{p: p, i1: m, j0: lo, j1: hi} })
+	} else {
+		p.split(w, m, p.mk.mr, func(lo, hi int) part { return part{p: p, i0: lo, i1: hi, j1: n} })
 	}
+	ws.together()
+	clear(ws.parts) // keep no references to the caller's matrices
+}
+
+// split cuts [0, size) into at most w parts, in multiples of unit, made by
+// mk, in p.ws.parts.
+func (p *problem) split(w, size, unit int, mk func(lo, hi int) part) {
+	ws := p.ws
 	per := roundUp((size+w-1)/w, unit)
-	parts := ws.parts[:0]
+	ws.parts = ws.parts[:0]
 	for lo := 0; lo < size; lo += per {
-		hi := min(lo+per, size)
-		pt := part{p: p, i0: 0, i1: m, j0: lo, j1: hi, buf: &ws.bufs[len(parts)]}
-		if !splitN {
-			pt.i0, pt.i1, pt.j0, pt.j1 = lo, hi, 0, n
-		}
-		parts = append(parts, pt)
+		pt := mk(lo, min(lo+per, size))
+		pt.buf = &ws.bufs[len(ws.parts)]
+		ws.parts = append(ws.parts, pt)
 	}
-	ws.parts = parts
+}
+
+// together runs ws.parts, the first on the caller's goroutine, and waits
+// for all of them.
+func (ws *Workspace) together() {
+	parts := ws.parts
 	ws.wg.Add(len(parts) - 1)
 	for i := range parts[1:] {
 		go parts[1+i].run(&ws.wg)
 	}
-	parts[0].serial() // the first part runs on the caller's goroutine
+	parts[0].do()
 	ws.wg.Wait()
-	clear(ws.parts) // keep no references to the caller's matrices
 }
 
-// part is one goroutine's share of a product.
+// part is one goroutine's share of a product: rows [i0, i1) and columns
+// [j0, j1) of C, or, with packOnly, columns [j0, j1) of the shared B.
 type part struct {
 	p              *problem
 	i0, i1, j0, j1 int
+	packOnly       bool
 	buf            *buffers
 }
 
-// serial computes the part.
-func (pt *part) serial() { pt.p.serial(pt.i0, pt.i1, pt.j0, pt.j1, pt.buf) }
+// do computes the part.
+func (pt *part) do() {
+	if pt.packOnly {
+		pt.p.packShared(pt.j0, pt.j1)
+		return
+	}
+	pt.p.serial(pt.i0, pt.i1, pt.j0, pt.j1, pt.buf)
+}
 
-// run computes the part and reports to wg.
+// run does the part and reports to wg.
 func (pt *part) run(wg *sync.WaitGroup) {
 	defer wg.Done()
-	pt.serial()
+	pt.do()
+}
+
+// packShared packs columns [j0, j1) (j0 a multiple of PanelWidth) of B,
+// every depth block, into p.pb.
+func (p *problem) packShared(j0, j1 int) {
+	nPad := roundUp(p.c.Cols, PanelWidth)
+	for pc := 0; pc < p.k; pc += kc {
+		kcur := min(kc, p.k-pc)
+		p.packB(p.pb[pc*nPad+j0*kcur:], pc, kcur, j0, j1-j0)
+	}
+}
+
+// packB packs rows [pc, pc+kcur) and columns [jc, jc+ncur) of B into dst.
+func (p *problem) packB(dst []float32, pc, kcur, jc, ncur int) {
+	if p.src != nil {
+		packSource(dst, p.src, pc, kcur, jc, ncur)
+	} else {
+		packB(dst, p.b, pc, kcur, jc, ncur)
+	}
 }
 
 // splitN reports whether splitting the columns over w goroutines costs
 // less than splitting the rows, counting the padded tiles each goroutine
-// computes and the panels of A and B it packs or reads.
+// computes and the panels of A and B it packs or reads (split by rows, B
+// is packed once for all when it is narrow enough).
 func (p *problem) splitN(w int) bool {
 	m, n, k := p.c.Rows, p.c.Cols, p.k
 	mr := p.mk.mr
-	cost := func(rows, cols int) int {
+	cost := func(rows, cols, packers int) int {
 		rows, cols = roundUp(rows, mr), roundUp(cols, PanelWidth)
-		return rows*cols*k + cols*k*packCost + rows*k*streamCost
+		return rows*cols*k + cols*k*packCost/packers + rows*k*streamCost
 	}
 	perN := roundUp((n+w-1)/w, PanelWidth)
 	perM := roundUp((m+w-1)/w, mr)
-	return cost(m, perN) <= cost(perM, n)
+	packers := 1
+	if n <= p.nc() {
+		packers = w
+	}
+	return cost(m, perN, 1) <= cost(perM, n, packers)
 }
 
 // serial computes rows [i0, i1) and columns [j0, j1) of c on one
@@ -122,16 +175,19 @@ func (p *problem) serial(i0, i1, j0, j1 int, buf *buffers) {
 	if p.pa == nil {
 		buf.a = grow(buf.a, min(mc, roundUp(i1-i0, p.mk.mr))*min(kc, k))
 	}
-	buf.b = grow(buf.b, roundUp(min(nc, j1-j0), PanelWidth)*min(kc, k))
+	if p.pb == nil {
+		buf.b = grow(buf.b, roundUp(min(nc, j1-j0), PanelWidth)*min(kc, k))
+	}
 	buf.tmp = grow(buf.tmp, p.mk.mr*p.mk.nr())
 	for jc := j0; jc < j1; jc += nc {
 		ncur := min(nc, j1-jc)
 		for pc := 0; pc < k; pc += kc {
 			kcur := min(kc, k-pc)
-			if p.src != nil {
-				packSource(buf.b, p.src, pc, kcur, jc, ncur)
+			bs := buf.b
+			if p.pb != nil { // packed whole, one block of columns wide
+				bs = p.pb[pc*roundUp(p.c.Cols, PanelWidth):]
 			} else {
-				packB(buf.b, p.b, pc, kcur, jc, ncur)
+				p.packB(bs, pc, kcur, jc, ncur)
 			}
 			acc, last := p.acc || pc > 0, pc+kcur == k
 			for ic := i0; ic < i1; ic += mc {
@@ -143,7 +199,7 @@ func (p *problem) serial(i0, i1, j0, j1 int, buf *buffers) {
 					packA(buf.a, p.a, p.mk.mr, ic, mcur, pc, kcur)
 					as = buf.a
 				}
-				p.macro(as, buf.b, ic, mcur, jc, ncur, kcur, acc, buf.tmp)
+				p.macro(as, bs, ic, mcur, jc, ncur, kcur, acc, buf.tmp)
 				if last && p.ep != nil {
 					p.epilogue(ic, mcur, jc, ncur)
 				}
@@ -206,10 +262,11 @@ func addTile(c []float32, ldc int, tmp []float32, ldt, mw, nw int, acc bool) {
 // zero value is ready to use. A Workspace must not be used by two
 // multiplications at the same time.
 type Workspace struct {
-	bufs   []buffers // one per goroutine
-	parts  []part    // the goroutines' shares of the current product
-	shared problem   // the current product, as the goroutines see it
-	wg     sync.WaitGroup
+	bufs    []buffers // one per goroutine
+	parts   []part    // the goroutines' shares of the current product
+	shared  problem   // the current product, as the goroutines see it
+	packedB []float32 // B packed whole for the goroutines to share
+	wg      sync.WaitGroup
 }
 
 // buffers are one goroutine's packing buffers.
