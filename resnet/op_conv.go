@@ -162,6 +162,8 @@ type convOp struct {
 	ws   gemm.Workspace
 	ep   gemm.Epilogue
 	unf  *unfolded // for the last input size; nil for a direct product
+	// padded is the image padded for unf, when the convolution pads.
+	padded []float32
 }
 
 // InferShape implements gorgonia.Op.
@@ -242,6 +244,10 @@ func (op *convOp) forward(out, x, res []float32, s, os tensor.Shape) error {
 		var err error
 		if u != nil {
 			u.img = img
+			if g.pad > 0 {
+				padImage(op.padded, img, s[1], s[2], s[3], g.pad)
+				u.img = op.padded
+			}
 			err = gemm.MulPacked(c, op.w.packed, u, o)
 		} else {
 			err = gemm.MulPackedMatrix(c, op.w.packed, gemm.Matrix{Rows: k, Cols: p, Stride: p, Data: img}, o)
@@ -269,14 +275,19 @@ func (op *convOp) options() gemm.Options {
 }
 
 // unfolding returns the op's unfolding for input shape s and output shape
-// os, made on the first run and again when the size changes; nil when the
-// product reads the image directly.
+// os, with the buffer of the padded image, made on the first run and again
+// when the size changes; nil when the product reads the image directly.
 func (op *convOp) unfolding(s, os tensor.Shape) *unfolded {
-	if op.geom.direct() {
+	g := op.geom
+	if g.direct() {
 		return nil
 	}
-	if u := op.unf; u == nil || u.h != s[2] || u.w != s[3] {
-		op.unf = newUnfolded(op.geom, s[2], s[3], os[2], os[3])
+	h, w := s[2]+2*g.pad, s[3]+2*g.pad
+	if u := op.unf; u == nil || u.h != h || u.w != w {
+		op.unf = newUnfolded(g, h, w, os[2], os[3])
+		if g.pad > 0 {
+			op.padded = make([]float32, s[1]*h*w)
+		}
 	}
 	return op.unf
 }

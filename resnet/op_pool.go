@@ -55,6 +55,27 @@ func (g poolGeom) argmax(plane []float32, h, w, oy, ox int) int {
 	return best
 }
 
+// pool writes the maxima of one h×w plane's windows into out (oh×ow):
+// the values argmax picks, found without tracking where.
+func (g poolGeom) pool(out, plane []float32, h, w, oh, ow int) {
+	for oy := 0; oy < oh; oy++ {
+		y0, y1 := g.window(oy, h)
+		row := out[oy*ow : (oy+1)*ow]
+		for ox := range row {
+			x0, x1 := g.window(ox, w)
+			m := plane[y0*w+x0]
+			for y := y0; y < y1; y++ {
+				for _, v := range plane[y*w+x0 : y*w+x1] {
+					if v > m {
+						m = v
+					}
+				}
+			}
+			row[ox] = m
+		}
+	}
+}
+
 // maxPoolOp is torchvision's MaxPool2d(k, stride, pad) on N×C×H×W.
 type maxPoolOp struct {
 	opBase
@@ -91,12 +112,7 @@ func (op *maxPoolOp) Do(in ...G.Value) (G.Value, error) {
 	h, w, oh, ow := s[2], s[3], os[2], os[3]
 	parallel(s[0]*s[1], len(x), func(lo, hi int) {
 		for c := lo; c < hi; c++ {
-			plane, out := x[c*h*w:(c+1)*h*w], dst[c*oh*ow:(c+1)*oh*ow]
-			for oy := 0; oy < oh; oy++ {
-				for ox := 0; ox < ow; ox++ {
-					out[oy*ow+ox] = plane[op.geom.argmax(plane, h, w, oy, ox)]
-				}
-			}
+			op.geom.pool(dst[c*oh*ow:(c+1)*oh*ow], x[c*h*w:(c+1)*h*w], h, w, oh, ow)
 		}
 	})
 	return t, nil
