@@ -18,6 +18,8 @@ func packA(dst []float32, a Matrix, mr, i0, rows, p0, depth int) {
 			packAny(panel, a, mr, h, depth, i0+ir, p0, false)
 		case h == mr && mr == 6 && cs == 1:
 			packRows6(panel, a.Data[(i0+ir)*rs+p0:], rs, depth)
+		case h == mr && mr <= maxRows && cs == 1:
+			packRows(panel, a.Data[(i0+ir)*rs+p0:], mr, rs, depth)
 		case rs == 1:
 			base := i0 + ir + p0*cs
 			for p := 0; p < depth; p++ {
@@ -45,6 +47,26 @@ func packRows6(panel, data []float32, rs, depth int) {
 	for p := range r0 {
 		d := (*[mr]float32)(panel[p*mr:])
 		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+	}
+}
+
+// maxRows is the most rows of an A panel packRows interleaves.
+const maxRows = 8
+
+// packRows interleaves depth values from each of mr ≤ maxRows rows of
+// data, rs apart, into an A panel, step by step (packRows6, unrolled, is
+// faster for six).
+func packRows(panel, data []float32, mr, rs, depth int) {
+	var rows [maxRows][]float32
+	for r := range mr {
+		rows[r] = data[r*rs : r*rs+depth]
+	}
+	panel = panel[:depth*mr]
+	for p := range depth {
+		d := panel[p*mr : p*mr+mr]
+		for r := range d {
+			d[r] = rows[r][p]
+		}
 	}
 }
 
@@ -85,7 +107,7 @@ func packB(dst []float32, b Matrix, p0, depth, j0, cols int) {
 		w := min(PanelWidth, cols-jr)
 		base := p0*rs + (j0+jr)*cs
 		if cs == 1 && b.Index == nil {
-			packRows(panel, b.Data, base, rs, depth, w)
+			packCols(panel, b.Data, base, rs, depth, w)
 			continue
 		}
 		if w < PanelWidth {
@@ -104,8 +126,8 @@ func packB(dst []float32, b Matrix, p0, depth, j0, cols int) {
 	}
 }
 
-// packRows fills a B panel from rows that are contiguous in memory.
-func packRows(panel, data []float32, base, rs, depth, w int) {
+// packCols fills a B panel from rows that are contiguous in memory.
+func packCols(panel, data []float32, base, rs, depth, w int) {
 	for p := 0; p < depth; p++ {
 		row := panel[p*PanelWidth : p*PanelWidth+PanelWidth]
 		n := copy(row[:w], data[base+p*rs:base+p*rs+w])
