@@ -10,8 +10,9 @@
 //
 // Every element of C is summed over the inner dimension in increasing
 // order, in float32, within depth blocks of 256, the blocks' sums added
-// to C in increasing order; the kernels differ only in rounding (the
-// assembly ones fuse each multiply-add, the Go one does not).
+// to C in increasing order, whatever the kernel, its tile or the split
+// over goroutines. The assembly kernels fuse each multiply-add and so
+// agree bit for bit; the Go one rounds products and sums apart.
 //
 // Extensions serve convolutions: Matrix.Index reads a matrix through a
 // column permutation (to sum in another order without a copy), MulSource

@@ -4,8 +4,8 @@ import "sync"
 
 // Cache blocking. A packed block of A (mcTiles tiles high, kc deep) stays
 // in L2, as does a packed kc×nc panel of B; one tile's slivers stay in L1.
-// kc also fixes the summation order (see Mul), so it is the same for
-// every kernel.
+// kc also fixes the summation order (see the package comment), so it is
+// the same for every kernel.
 const (
 	mcTiles = 20  // tiles of A's rows per block
 	kc      = 256 // depth packed at a time
