@@ -204,7 +204,7 @@ func TestFusedConvGradNumeric(t *testing.T) {
 				res = G.NewTensor(g, tensor.Float32, 4, G.WithName("res"), G.WithValue(rv))
 				wrt = append(wrt, res)
 			}
-			y, err := convBN(x, res, w, bn, "t", 1, 1, c.relu)
+			y, err := convBN(x, res, w, bn, "t", 1, 1, c.relu, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -254,7 +254,7 @@ func TestFusedConvMatchesSteps(t *testing.T) {
 			w := testWeight(t, newDense([]int{6, 5, cc.k, cc.k}, randoms(rng, 6*5*cc.k*cc.k)))
 			bn := affine{scale: randoms(rng, 6), shift: randoms(rng, 6)}
 			x := newDense(xs, randoms(rng, prod(xs)))
-			plain, err := newConvOp("t", w, cc.stride, cc.pad, convPost{})
+			plain, err := newConvOp("t", w, cc.stride, cc.pad, convPost{}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -278,7 +278,7 @@ func TestFusedConvMatchesSteps(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fused, err := newConvOp("t", w, cc.stride, cc.pad, convPost{bn: &bn, residual: c.residual, relu: c.relu})
+			fused, err := newConvOp("t", w, cc.stride, cc.pad, convPost{bn: &bn, residual: c.residual, relu: c.relu}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

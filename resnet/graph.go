@@ -159,9 +159,10 @@ func (m *Model) NewGraph(opts GraphOptions) (*Graph, error) {
 
 // builder assembles a Graph; the first error stops it.
 type builder struct {
-	p     *params
-	graph *Graph
-	err   error
+	p       *params
+	graph   *Graph
+	scratch convScratch // shared by the graph's convolutions
+	err     error
 }
 
 // build lays out torchvision's forward(): stem, four stages, pool, fc.
@@ -213,7 +214,7 @@ func (b *builder) unit(x *G.Node, u convUnit, residual func() *G.Node) *G.Node {
 			if err != nil {
 				return nil, err
 			}
-			return convBN(x, r, w, b.p.bns[u.bn], u.conv, u.stride, u.pad, u.relu != "")
+			return convBN(x, r, w, b.p.bns[u.bn], u.conv, u.stride, u.pad, u.relu != "", &b.scratch)
 		}), u.out())
 	}
 	y := b.conv(x, u.conv, u.stride, u.pad)
@@ -254,7 +255,7 @@ func (b *builder) conv(x *G.Node, module string, stride, pad int) *G.Node {
 		if err != nil {
 			return nil, err
 		}
-		return conv2d(x, w, module, stride, pad)
+		return conv2d(x, w, module, stride, pad, &b.scratch)
 	})
 }
 

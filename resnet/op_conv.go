@@ -134,9 +134,27 @@ func (p convPost) kind() string {
 	return k
 }
 
+// convScratch holds the buffers a convolution needs only while it runs:
+// the GEMM's packing buffers, the padded image and the unfolded gradient.
+// The ops of one graph share one, as they run one after the other.
+type convScratch struct {
+	ws     gemm.Workspace
+	padded []float32
+	col    []float32
+}
+
+// grow returns buf resized to n values, reusing its storage when it can.
+func grow(buf *[]float32, n int) []float32 {
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	return (*buf)[:n]
+}
+
 // newConvOp returns the convolution of module name by w, followed by
 // post; its inputs are the image and, with post.residual, the residual.
-func newConvOp(name string, w *convWeight, stride, pad int, post convPost) (*convOp, error) {
+// It runs in scratch, or in buffers of its own when scratch is nil.
+func newConvOp(name string, w *convWeight, stride, pad int, post convPost, scratch *convScratch) (*convOp, error) {
 	if stride < 1 || pad < 0 {
 		return nil, fmt.Errorf("conv %s: bad stride %d or padding %d", name, stride, pad)
 	}
@@ -147,23 +165,23 @@ func newConvOp(name string, w *convWeight, stride, pad int, post convPost) (*con
 	if post.residual {
 		arity = 2
 	}
-	return &convOp{opBase: base(post.kind(), name, arity), geom: w.geom(stride, pad), w: w, post: post}, nil
+	if scratch == nil {
+		scratch = new(convScratch)
+	}
+	return &convOp{opBase: base(post.kind(), name, arity), geom: w.geom(stride, pad), w: w, post: post, scratch: scratch}, nil
 }
 
 // convOp is a bias-free 2-D convolution with a constant weight, followed
-// by its convPost. It owns its output, GEMM workspace and unfolding, which
-// runs reuse.
+// by its convPost. It owns its output and unfolding, which runs reuse.
 type convOp struct {
 	opBase
-	geom convGeom
-	w    *convWeight // shared read-only
-	post convPost
-	out  graphop.Output
-	ws   gemm.Workspace
-	ep   gemm.Epilogue
-	unf  *unfolded // for the last input size; nil for a direct product
-	// padded is the image padded for unf, when the convolution pads.
-	padded []float32
+	geom    convGeom
+	w       *convWeight // shared read-only
+	post    convPost
+	out     graphop.Output
+	scratch *convScratch
+	ep      gemm.Epilogue
+	unf     *unfolded // for the last input size; nil for a direct product
 }
 
 // InferShape implements gorgonia.Op.
@@ -245,8 +263,8 @@ func (op *convOp) forward(out, x, res []float32, s, os tensor.Shape) error {
 		if u != nil {
 			u.img = img
 			if g.pad > 0 {
-				padImage(op.padded, img, s[1], s[2], s[3], g.pad)
-				u.img = op.padded
+				u.img = grow(&op.scratch.padded, s[1]*u.h*u.w)
+				padImage(u.img, img, s[1], s[2], s[3], g.pad)
 			}
 			err = gemm.MulPacked(c, op.w.packed, u, o)
 		} else {
@@ -262,7 +280,7 @@ func (op *convOp) forward(out, x, res []float32, s, os tensor.Shape) error {
 // options returns the GEMM options of the op's products, with the
 // epilogue of its convPost when there is one.
 func (op *convOp) options() gemm.Options {
-	o := gemm.Options{Workspace: &op.ws}
+	o := gemm.Options{Workspace: &op.scratch.ws}
 	if op.post == (convPost{}) {
 		return o
 	}
@@ -275,8 +293,8 @@ func (op *convOp) options() gemm.Options {
 }
 
 // unfolding returns the op's unfolding for input shape s and output shape
-// os, with the buffer of the padded image, made on the first run and again
-// when the size changes; nil when the product reads the image directly.
+// os, made on the first run and again when the size changes; nil when the
+// product reads the image directly.
 func (op *convOp) unfolding(s, os tensor.Shape) *unfolded {
 	g := op.geom
 	if g.direct() {
@@ -285,9 +303,6 @@ func (op *convOp) unfolding(s, os tensor.Shape) *unfolded {
 	h, w := s[2]+2*g.pad, s[3]+2*g.pad
 	if u := op.unf; u == nil || u.h != h || u.w != w {
 		op.unf = newUnfolded(g, h, w, os[2], os[3])
-		if g.pad > 0 {
-			op.padded = make([]float32, s[1]*h*w)
-		}
 	}
 	return op.unf
 }
@@ -313,7 +328,7 @@ func (op *convOp) SymDiff(in G.Nodes, y, grad *G.Node) (G.Nodes, error) {
 			return nil, err
 		}
 	}
-	dx, err := G.ApplyOp(newConvGradOp(op.Name, op.geom, op.w, in[0].Shape()), scaled)
+	dx, err := G.ApplyOp(newConvGradOp(op.Name, op.geom, op.w, in[0].Shape(), op.scratch), scaled)
 	if err != nil {
 		return nil, err
 	}
@@ -324,9 +339,10 @@ func (op *convOp) SymDiff(in G.Nodes, y, grad *G.Node) (G.Nodes, error) {
 }
 
 // newConvGradOp returns the input gradient of the convolution of module
-// name, geometry g and weight w, for an input of shape inShape.
-func newConvGradOp(name string, g convGeom, w *convWeight, inShape tensor.Shape) *convGradOp {
-	return &convGradOp{gradBase: gradBase{base("conv2d_grad", name, 1)}, geom: g, w: w, inShape: inShape.Clone()}
+// name, geometry g and weight w, for an input of shape inShape, running
+// in scratch.
+func newConvGradOp(name string, g convGeom, w *convWeight, inShape tensor.Shape, scratch *convScratch) *convGradOp {
+	return &convGradOp{gradBase: gradBase{base("conv2d_grad", name, 1)}, geom: g, w: w, inShape: inShape.Clone(), scratch: scratch}
 }
 
 // convGradOp is a convolution's gradient with respect to its input
@@ -338,8 +354,7 @@ type convGradOp struct {
 	w       *convWeight // the forward op's weight, read-only
 	inShape tensor.Shape
 	out     graphop.Output
-	ws      gemm.Workspace
-	col     []float32 // the unfolded gradient, one image at a time
+	scratch *convScratch
 }
 
 // InferShape implements gorgonia.Op.
@@ -385,23 +400,24 @@ func (op *convGradOp) backward(dx, dy []float32, is, os tensor.Shape) error {
 	g := op.geom
 	k, p := g.depth(), os[2]*os[3]
 	inSize, outSize := is[1]*is[2]*is[3], os[1]*p
-	if !g.direct() && len(op.col) != k*p {
-		op.col = make([]float32, k*p)
+	var col []float32 // the unfolded gradient, one image at a time
+	if !g.direct() {
+		col = grow(&op.scratch.col, k*p)
 	}
 	wt := g.weightMatrix(op.w.data, true)
-	o := gemm.Options{Workspace: &op.ws}
+	o := gemm.Options{Workspace: &op.scratch.ws}
 	for n := 0; n < is[0]; n++ {
 		img := dx[n*inSize : (n+1)*inSize]
 		c := img
-		if !g.direct() {
-			c = op.col
+		if col != nil {
+			c = col
 		}
 		dm := gemm.Matrix{Rows: g.cout, Cols: p, Stride: p, Data: dy[n*outSize : (n+1)*outSize]}
 		if err := gemm.Mul(gemm.Matrix{Rows: k, Cols: p, Stride: p, Data: c}, wt, dm, o); err != nil {
 			return err
 		}
-		if !g.direct() {
-			col2im(img, op.col, g, is[2], is[3], os[2], os[3])
+		if col != nil {
+			col2im(img, col, g, is[2], is[3], os[2], os[3])
 		}
 	}
 	return nil

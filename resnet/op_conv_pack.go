@@ -96,15 +96,19 @@ func (u *unfolded) copyGroup(panel []float32, base, n, run int) {
 }
 
 // padImage writes the C×h×w image img into dst, C×(h+2·pad)×(w+2·pad),
-// inside a border of pad values that it leaves as they are (zero: dst is
-// only ever written here).
+// inside a border of pad zeros.
 func padImage(dst, img []float32, c, h, w, pad int) {
-	pw := w + 2*pad
+	ph, pw := h+2*pad, w+2*pad
 	parallel(c, len(img), func(c0, c1 int) {
 		for ch := c0; ch < c1; ch++ {
+			plane := dst[ch*ph*pw : (ch+1)*ph*pw]
+			clear(plane[:pad*pw])
+			clear(plane[(ph-pad)*pw:])
 			for y := 0; y < h; y++ {
-				o := (ch*(h+2*pad)+y+pad)*pw + pad
-				copy(dst[o:o+w], img[(ch*h+y)*w:(ch*h+y+1)*w])
+				row := plane[(y+pad)*pw : (y+pad+1)*pw]
+				clear(row[:pad])
+				copy(row[pad:pad+w], img[(ch*h+y)*w:(ch*h+y+1)*w])
+				clear(row[pad+w:])
 			}
 		}
 	})

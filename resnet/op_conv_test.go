@@ -111,7 +111,7 @@ func TestConvOpMatchesDirect(t *testing.T) {
 					t.Fatal("the input was overwritten")
 				}
 				dy := randoms(rng, prod(os))
-				back := newConvGradOp("t", op.geom, op.w, xs)
+				back := newConvGradOp("t", op.geom, op.w, xs, op.scratch)
 				dx, err := back.Do(newDense(os, dy))
 				if err != nil {
 					t.Fatal(err)
@@ -156,11 +156,12 @@ func stackedConv(t *testing.T, xs []int, w1, w2 []float32, k, stride, pad int, r
 	g := G.NewGraph()
 	xv := newDense(xs, make([]float32, prod(xs)))
 	x := G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithValue(xv))
-	y1, err := conv2d(x, testWeight(t, newDense([]int{3, 2, k, k}, w1)), "c1", stride, pad)
+	scratch := new(convScratch) // shared, as in a network's graph
+	y1, err := conv2d(x, testWeight(t, newDense([]int{3, 2, k, k}, w1)), "c1", stride, pad, scratch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	y2, err := conv2d(y1, testWeight(t, newDense([]int{2, 3, 3, 3}, w2)), "c2", 1, 1)
+	y2, err := conv2d(y1, testWeight(t, newDense([]int{2, 3, 3, 3}, w2)), "c2", 1, 1, scratch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +201,7 @@ func TestConvOpErrors(t *testing.T) {
 	if _, err := op.Do(); err == nil {
 		t.Error("Do(): no error")
 	}
-	back := newConvGradOp("t", op.geom, op.w, tensor.Shape{1, 3, 5, 5})
+	back := newConvGradOp("t", op.geom, op.w, tensor.Shape{1, 3, 5, 5}, op.scratch)
 	if _, err := back.Do(newDense([]int{1, 4, 4, 5}, make([]float32, 80))); err == nil {
 		t.Error("backward with a wrong gradient shape: no error")
 	}
@@ -208,7 +209,7 @@ func TestConvOpErrors(t *testing.T) {
 		t.Error("newConvWeight of a 3-D weight: no error")
 	}
 	for _, bad := range []struct{ stride, pad int }{{0, 1}, {1, -1}} {
-		if _, err := newConvOp("t", op.w, bad.stride, bad.pad, convPost{}); err == nil {
+		if _, err := newConvOp("t", op.w, bad.stride, bad.pad, convPost{}, nil); err == nil {
 			t.Errorf("newConvOp(%d, %d): no error", bad.stride, bad.pad)
 		}
 	}
@@ -247,7 +248,7 @@ func testWeight(t *testing.T, w *tensor.Dense) *convWeight {
 // testConvOp returns a plain convolution op by w.
 func testConvOp(t *testing.T, w *tensor.Dense, stride, pad int) *convOp {
 	t.Helper()
-	op, err := newConvOp("t", testWeight(t, w), stride, pad, convPost{})
+	op, err := newConvOp("t", testWeight(t, w), stride, pad, convPost{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

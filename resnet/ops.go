@@ -12,9 +12,10 @@ import (
 
 // conv2d builds a bias-free 2-D convolution, as torchvision's ResNet uses,
 // of module name with the weight w, a constant of the op shared read-only
-// (see convOp); only the input is differentiated.
-func conv2d(x *G.Node, w *convWeight, name string, stride, pad int) (*G.Node, error) {
-	op, err := newConvOp(name, w, stride, pad, convPost{})
+// (see convOp); only the input is differentiated. It runs in scratch,
+// shared by the graph's convolutions.
+func conv2d(x *G.Node, w *convWeight, name string, stride, pad int, scratch *convScratch) (*G.Node, error) {
+	op, err := newConvOp(name, w, stride, pad, convPost{}, scratch)
 	if err != nil {
 		return nil, err
 	}
@@ -24,8 +25,8 @@ func conv2d(x *G.Node, w *convWeight, name string, stride, pad int) (*G.Node, er
 // convBN builds conv2d followed by the folded batch norm bn, plus residual
 // when it is not nil, then a ReLU when relu is set, as one op whose values
 // equal those of the separate ops bit for bit.
-func convBN(x, residual *G.Node, w *convWeight, bn affine, name string, stride, pad int, relu bool) (*G.Node, error) {
-	op, err := newConvOp(name, w, stride, pad, convPost{bn: &bn, residual: residual != nil, relu: relu})
+func convBN(x, residual *G.Node, w *convWeight, bn affine, name string, stride, pad int, relu bool, scratch *convScratch) (*G.Node, error) {
+	op, err := newConvOp(name, w, stride, pad, convPost{bn: &bn, residual: residual != nil, relu: relu}, scratch)
 	if err != nil {
 		return nil, err
 	}
