@@ -65,3 +65,24 @@ func ExampleMul() {
 	fmt.Println(c.Data)
 	// Output: [4 5 10 11]
 }
+
+// ExampleMulPacked packs a 2×3 matrix once and multiplies it by a 3×2 one,
+// scaling, shifting and clamping each row of the product as it is stored.
+func ExampleMulPacked() {
+	a, err := Pack(Matrix{Rows: 2, Cols: 3, Stride: 3, Data: []float32{1, 2, 3, 4, 5, 6}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	b := Matrix{Rows: 3, Cols: 2, Stride: 2, Data: []float32{1, 0, 0, 1, 1, 1}}
+	c := Matrix{Rows: 2, Cols: 2, Stride: 2, Data: make([]float32, 4)}
+	o := Options{
+		Epilogue:  &Epilogue{Scale: []float32{1, -1}, Shift: []float32{0, 10.5}, ReLU: true},
+		Workspace: new(Workspace),
+	}
+	if err := MulPackedMatrix(c, a, b, o); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println(c.Data)
+	// Output: [4 5 0.5 0]
+}
