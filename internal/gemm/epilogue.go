@@ -18,8 +18,7 @@ type Epilogue struct {
 	// Scale and Shift, when set, hold one value per row of C.
 	Scale, Shift []float32
 	// Residual, when it has data, is a plain row-major matrix shaped
-	// like C, added element by element. It may be C itself's input, but
-	// must not overlap C.
+	// like C, added element by element. It must not overlap C.
 	Residual Matrix
 	// ReLU clamps negative values to zero.
 	ReLU bool
