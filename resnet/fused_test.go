@@ -290,3 +290,56 @@ func TestFusedConvMatchesSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchedConvMatchesImageByImage checks that a batch multiplied in one
+// product (forwardBatched) gives each image's values bit for bit.
+func TestBatchedConvMatchesImageByImage(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, c := range fusedCases {
+		for _, cc := range convCases {
+			xs := []int{3, 4, 9, 8}
+			w := testWeight(t, newDense([]int{5, 4, cc.k, cc.k}, randoms(rng, 5*4*cc.k*cc.k)))
+			bn := affine{scale: randoms(rng, 5), shift: randoms(rng, 5)}
+			post := convPost{bn: &bn, residual: c.residual, relu: c.relu}
+			batch, err := newConvOp("t", w, cc.stride, cc.pad, post, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := randoms(rng, prod(xs))
+			ys, err := batch.geom.outShape(xs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := []G.Value{newDense(xs, x)}
+			var res []float32
+			if c.residual {
+				res = randoms(rng, ys.TotalSize())
+				in = append(in, newDense(ys, res))
+			}
+			if batch.batched(xs, ys) == batch.geom.direct() {
+				t.Fatalf("k%d s%d: batched %t", cc.k, cc.stride, batch.batched(xs, ys))
+			}
+			got, err := batch.Do(in...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			single, err := newConvOp("t", w, cc.stride, cc.pad, post, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inSize, outSize := prod(xs[1:]), ys.TotalSize()/xs[0]
+			for i := 0; i < xs[0]; i++ {
+				one := []G.Value{newDense([]int{1, xs[1], xs[2], xs[3]}, x[i*inSize:(i+1)*inSize])}
+				if c.residual {
+					one = append(one, newDense([]int{1, ys[1], ys[2], ys[3]}, res[i*outSize:(i+1)*outSize]))
+				}
+				want, err := single.Do(one...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameBits(t, fmt.Sprintf("%s k%d s%d image %d", batch, cc.k, cc.stride, i),
+					got.Data().([]float32)[i*outSize:(i+1)*outSize], want.Data().([]float32))
+			}
+		}
+	}
+}

@@ -141,6 +141,9 @@ type convScratch struct {
 	ws     gemm.Workspace
 	padded []float32
 	col    []float32
+	// batchOut and batchRes are a batch's output and residual side by
+	// side (see forwardBatched).
+	batchOut, batchRes []float32
 }
 
 // grow returns buf resized to n values, reusing its storage when it can.
@@ -252,6 +255,9 @@ func (op *convOp) forward(out, x, res []float32, s, os tensor.Shape) error {
 	k, p := g.depth(), os[2]*os[3]
 	inSize, outSize := s[1]*s[2]*s[3], os[1]*p
 	o := op.options()
+	if op.batched(s, os) {
+		return op.forwardBatched(out, x, res, s, os, o)
+	}
 	u := op.unfolding(s, os)
 	for n := 0; n < s[0]; n++ {
 		img := x[n*inSize : (n+1)*inSize]

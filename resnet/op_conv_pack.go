@@ -2,15 +2,17 @@ package resnet
 
 import "github.com/xrayllm/xray/internal/gemm"
 
-// unfolded is one image's unfolding (im2col) in the forward row order
-// (convGeom.row), never stored: the GEMM asks it for packed panels, which
-// it gathers straight from the image. The image is padded beforehand
+// unfolded is the unfolding (im2col) of one image, or of several side by
+// side (the columns of image n after those of image n-1), in the forward
+// row order (convGeom.row), never stored: the GEMM asks it for packed
+// panels, which it gathers straight from the image. The image is padded beforehand
 // (padImage), so every value of the unfolding lies inside it and a panel
 // is made of plain copies. It implements gemm.Source and is read-only, so
 // panels may be packed concurrently.
 type unfolded struct {
-	img          []float32 // C×h×w, padded
-	g            convGeom  // its padding is 0: the image is padded
+	img          []float32 // images × C×h×w, padded
+	images       int
+	g            convGeom // its padding is 0: the image is padded
 	h, w, oh, ow int
 	rows         []unfoldRow // per row of the unfolding
 }
@@ -22,10 +24,10 @@ type unfoldRow struct{ plane, ky, kx, end int }
 
 // newUnfolded describes the unfolding by g of padded h×w images (h and w
 // include the padding, which g's pad gives) with output oh×ow; bind an
-// image with its img field.
+// image with its img field (several with images).
 func newUnfolded(g convGeom, h, w, oh, ow int) *unfolded {
 	g.pad = 0
-	u := &unfolded{g: g, h: h, w: w, oh: oh, ow: ow, rows: make([]unfoldRow, g.depth())}
+	u := &unfolded{images: 1, g: g, h: h, w: w, oh: oh, ow: ow, rows: make([]unfoldRow, g.depth())}
 	for c := 0; c < g.cin; c++ {
 		for ky := 0; ky < g.kh; ky++ {
 			for kx := 0; kx < g.kw; kx++ {
@@ -44,29 +46,31 @@ func newUnfolded(g convGeom, h, w, oh, ow int) *unfolded {
 }
 
 // Size implements gemm.Source.
-func (u *unfolded) Size() (int, int) { return len(u.rows), u.oh * u.ow }
+func (u *unfolded) Size() (int, int) { return len(u.rows), u.images * u.oh * u.ow }
 
 // Pack implements gemm.Source: the panel's columns split into runs that
-// lie in one output row, each filled like a row of im2col.
+// lie in one output row of one image, each filled like a row of im2col.
 func (u *unfolded) Pack(panel []float32, p0, depth, j0, w int) {
+	p := u.oh * u.ow
 	for j := 0; j < w; {
-		oy, ox := (j0+j)/u.ow, (j0+j)%u.ow
+		n, q := (j0+j)/p, (j0+j)%p
+		oy, ox := q/u.ow, q%u.ow
 		run := min(w-j, u.ow-ox)
-		u.packRun(panel[j:], p0, depth, oy, ox, run)
+		u.packRun(panel[j:], n*u.g.cin*u.h*u.w, p0, depth, oy, ox, run)
 		j += run
 	}
 }
 
 // packRun fills output row oy, columns [ox, ox+run), of rows [p0,
-// p0+depth) of the unfolding into consecutive panel steps, a group (see
-// unfoldRow) at a time.
-func (u *unfolded) packRun(panel []float32, p0, depth, oy, ox, run int) {
+// p0+depth) of the unfolding of the image at offset img into consecutive
+// panel steps, a group (see unfoldRow) at a time.
+func (u *unfolded) packRun(panel []float32, img, p0, depth, oy, ox, run int) {
 	s := u.g.stride
 	rows := u.rows[p0 : p0+depth]
 	for p := 0; p < len(rows); {
 		r := rows[p]
 		e := min(r.end-p0, len(rows))
-		base := r.plane + (oy*s+r.ky)*u.w + r.kx + ox*s
+		base := img + r.plane + (oy*s+r.ky)*u.w + r.kx + ox*s
 		u.copyGroup(panel[p*gemm.PanelWidth:], base, e-p, run)
 		p = e
 	}
