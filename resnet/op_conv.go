@@ -219,9 +219,6 @@ func inferConv(o opBase, in []G.DimSizer, f func(tensor.Shape) (tensor.Shape, er
 
 // Do implements gorgonia.Op.
 func (op *convOp) Do(in ...G.Value) (G.Value, error) {
-	if err := op.CheckArity(in); err != nil {
-		return nil, err
-	}
 	x, s, err := op.Float32(in, 0, 4)
 	if err != nil {
 		return nil, err
@@ -383,9 +380,6 @@ func (op *convGradOp) checkGrad(s tensor.Shape) (tensor.Shape, error) {
 
 // Do implements gorgonia.Op.
 func (op *convGradOp) Do(in ...G.Value) (G.Value, error) {
-	if err := op.CheckArity(in); err != nil {
-		return nil, err
-	}
 	dy, s, err := op.Float32(in, 0, 4)
 	if err != nil {
 		return nil, err

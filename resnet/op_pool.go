@@ -97,9 +97,6 @@ func (op *maxPoolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 // Do implements gorgonia.Op.
 func (op *maxPoolOp) Do(in ...G.Value) (G.Value, error) {
-	if err := op.CheckArity(in); err != nil {
-		return nil, err
-	}
 	x, s, err := op.Float32(in, 0, 4)
 	if err != nil {
 		return nil, err
@@ -151,9 +148,6 @@ func (op *maxPoolGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 // Do implements gorgonia.Op.
 func (op *maxPoolGradOp) Do(in ...G.Value) (G.Value, error) {
-	if err := op.CheckArity(in); err != nil {
-		return nil, err
-	}
 	x, s, err := op.Float32(in, 0, 4)
 	if err != nil {
 		return nil, err
@@ -251,9 +245,6 @@ func (op *avgPoolGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 
 // Do implements gorgonia.Op.
 func (op *avgPoolGradOp) Do(in ...G.Value) (G.Value, error) {
-	if err := op.CheckArity(in); err != nil {
-		return nil, err
-	}
 	g, _, err := op.Float32(in, 0, 2)
 	if err != nil || len(g) != op.shape[0]*op.shape[1] {
 		return nil, fmt.Errorf("%s: want a %d×%d float32 gradient, got %v", op, op.shape[0], op.shape[1], in[0].Shape())

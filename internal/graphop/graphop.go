@@ -64,9 +64,12 @@ func (b Base) CheckArity(in []G.Value) error {
 }
 
 // Float32 returns input i's values, contiguous, and its shape, or an
-// error naming the op unless it is a non-empty float32 tensor of dims
-// dimensions.
+// error naming the op unless in has the op's arity and input i is a
+// non-empty float32 tensor of dims dimensions.
 func (b Base) Float32(in []G.Value, i, dims int) ([]float32, tensor.Shape, error) {
+	if err := b.CheckArity(in); err != nil {
+		return nil, nil, err
+	}
 	t, ok := in[i].(*tensor.Dense)
 	if !ok || t.Dtype() != tensor.Float32 || t.Dims() != dims || t.Shape().TotalSize() == 0 {
 		return nil, nil, fmt.Errorf("%s: input %d: want a non-empty %d-D float32 tensor, got %T %v", b, i, dims, in[i], shapeOf(in[i]))
