@@ -404,7 +404,10 @@ func (op *convGradOp) backward(dx, dy []float32, is, os tensor.Shape) error {
 	if !g.direct() {
 		col = grow(&op.scratch.col, k*p)
 	}
-	wt := g.weightMatrix(op.w.data, true)
+	wt, err := op.w.packedTranspose()
+	if err != nil {
+		return err
+	}
 	o := gemm.Options{Workspace: &op.scratch.ws}
 	for n := 0; n < is[0]; n++ {
 		img := dx[n*inSize : (n+1)*inSize]
@@ -413,7 +416,7 @@ func (op *convGradOp) backward(dx, dy []float32, is, os tensor.Shape) error {
 			c = col
 		}
 		dm := gemm.Matrix{Rows: g.cout, Cols: p, Stride: p, Data: dy[n*outSize : (n+1)*outSize]}
-		if err := gemm.Mul(gemm.Matrix{Rows: k, Cols: p, Stride: p, Data: c}, wt, dm, o); err != nil {
+		if err := gemm.MulPackedMatrix(gemm.Matrix{Rows: k, Cols: p, Stride: p, Data: c}, wt, dm, o); err != nil {
 			return err
 		}
 		if col != nil {

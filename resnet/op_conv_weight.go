@@ -9,14 +9,19 @@ import (
 )
 
 // convWeight is a convolution's Cout×Cin×kh×kw weight as its ops read it:
-// the values themselves, which the gradient multiplies by, and the same
-// matrix packed once for the forward product, its columns in the forward
-// summation order (convGeom.order). It is read-only and shared by every
+// the values themselves, the same matrix packed once for the forward
+// product, its columns in the forward summation order (convGeom.order),
+// and its transpose, packed on first use for the gradient. It is read-only
+// (but for that first packing, which is synchronised) and shared by every
 // graph of a model.
 type convWeight struct {
 	cout, cin, kh, kw int
 	data              []float32 // Cout × Cin·kh·kw
 	packed            *gemm.Packed
+
+	once       sync.Once
+	transposed *gemm.Packed // Cin·kh·kw × Cout
+	packErr    error
 }
 
 // newConvWeight checks and packs the weight of module name.
@@ -42,6 +47,15 @@ func newConvWeight(name string, w *tensor.Dense) (*convWeight, error) {
 	}
 	cw.packed = p
 	return cw, nil
+}
+
+// packedTranspose returns the transposed weight, packed for the gradient's
+// product, packing it on the first call.
+func (w *convWeight) packedTranspose() (*gemm.Packed, error) {
+	w.once.Do(func() {
+		w.transposed, w.packErr = gemm.Pack(w.geom(1, 0).weightMatrix(w.data, true))
+	})
+	return w.transposed, w.packErr
 }
 
 // geom returns the geometry of a convolution by this weight.
