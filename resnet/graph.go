@@ -51,8 +51,10 @@ func (o GraphOptions) withDefaults() GraphOptions {
 // Graph is the network as one Gorgonia expression graph for a fixed batch
 // size and input size. Its weight nodes share the Model's read-only
 // parameters. A Graph is not safe for concurrent use: its nodes hold the
-// values of the last run. Build one per goroutine with Model.NewGraph, or
-// let the Model's methods take them from its pool.
+// values of the last run, in tensors that the next run overwrites (so a
+// run allocates almost nothing; copy what you keep, as Value does). Build
+// one per goroutine with Model.NewGraph, or let the Model's methods take
+// them from its pool.
 type Graph struct {
 	g      *G.ExprGraph
 	input  *G.Node
