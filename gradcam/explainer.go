@@ -328,7 +328,7 @@ type camGraph struct {
 
 // newGraph builds the gradient graph for key.
 func (e *Explainer) newGraph(key graphKey) (*camGraph, error) {
-	g, err := e.model.NewGraph(resnet.GraphOptions{Probes: []string{key.layer}})
+	g, err := e.model.NewGraph(resnet.GraphOptions{Probes: []string{key.layer}, Fuse: true})
 	if err != nil {
 		return nil, fmt.Errorf("gradcam: %w", err)
 	}

@@ -2,12 +2,16 @@ package gradcam
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
+	"github.com/xrayllm/xray/internal/graphop"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+)
+
+var (
+	_ G.SDOp = (*targetScoreOp)(nil)
+	_ G.Op   = (*targetGradOp)(nil)
 )
 
 // targetScoreOp reduces an N×K score matrix (logits or probabilities) to
@@ -16,16 +20,14 @@ import (
 // predicted class). The targets are set before each run; the op belongs to
 // one graph, which is used by one goroutine at a time.
 type targetScoreOp struct {
+	graphop.Base
 	targets []int
 }
 
 // newTargetScore builds the scalar target score of scores.
 func newTargetScore(scores *G.Node, targets []int) (*G.Node, error) {
-	return G.ApplyOp(&targetScoreOp{targets: targets}, scores)
+	return G.ApplyOp(&targetScoreOp{Base: graphop.Base{Kind: "target_score", Inputs: 1}, targets: targets}, scores)
 }
-
-// Arity implements gorgonia.Op.
-func (op *targetScoreOp) Arity() int { return 1 }
 
 // Type implements gorgonia.Op: a matrix to a scalar of its element type.
 func (op *targetScoreOp) Type() hm.Type {
@@ -36,7 +38,7 @@ func (op *targetScoreOp) Type() hm.Type {
 // InferShape implements gorgonia.Op.
 func (op *targetScoreOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	if len(in) != 1 {
-		return nil, fmt.Errorf("target score: want 1 input, got %d", len(in))
+		return nil, fmt.Errorf("%s: want 1 input, got %d", op, len(in))
 	}
 	if s, ok := in[0].(tensor.Shape); !ok || s.Dims() != 2 || s[0] != len(op.targets) {
 		return nil, fmt.Errorf("target score: want a %d×classes matrix, got %v", len(op.targets), in[0])
@@ -80,8 +82,8 @@ func argmax(v []float32) int {
 
 // Do implements gorgonia.Op.
 func (op *targetScoreOp) Do(in ...G.Value) (G.Value, error) {
-	if len(in) != 1 {
-		return nil, fmt.Errorf("target score: want 1 input, got %d", len(in))
+	if err := op.CheckArity(in); err != nil {
+		return nil, err
 	}
 	data, cols, k, err := op.columns(in[0])
 	if err != nil {
@@ -94,46 +96,24 @@ func (op *targetScoreOp) Do(in ...G.Value) (G.Value, error) {
 	return G.NewF32(s), nil
 }
 
-// ReturnsPtr implements gorgonia.Op.
-func (op *targetScoreOp) ReturnsPtr() bool { return false }
-
-// CallsExtern implements gorgonia.Op.
-func (op *targetScoreOp) CallsExtern() bool { return false }
-
-// OverwritesInput implements gorgonia.Op.
-func (op *targetScoreOp) OverwritesInput() int { return -1 }
-
-// WriteHash implements gorgonia.Op.
-func (op *targetScoreOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "target_score:%p", op) }
-
-// Hashcode implements gorgonia.Op.
-func (op *targetScoreOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-
-// String implements fmt.Stringer.
-func (op *targetScoreOp) String() string { return "target_score" }
-
 // DiffWRT implements gorgonia.SDOp.
 func (op *targetScoreOp) DiffWRT(int) []bool { return []bool{true} }
 
 // SymDiff implements gorgonia.SDOp: the gradient is one at each row's
 // target column, times the incoming gradient.
 func (op *targetScoreOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	g, err := G.ApplyOp(&targetGradOp{score: op}, in[0], grad)
+	back := &targetGradOp{Base: graphop.Base{Kind: "target_grad", Inputs: 2}, score: op}
+	g, err := G.ApplyOp(back, in[0], grad)
 	return G.Nodes{g}, err
 }
 
 // targetGradOp is targetScoreOp's gradient: a one-hot N×K matrix scaled by
 // the incoming scalar gradient.
 type targetGradOp struct {
+	graphop.Base
 	score *targetScoreOp
+	out   graphop.Output
 }
-
-// Arity implements gorgonia.Op.
-func (op *targetGradOp) Arity() int { return 2 }
 
 // Type implements gorgonia.Op.
 func (op *targetGradOp) Type() hm.Type {
@@ -145,53 +125,32 @@ func (op *targetGradOp) Type() hm.Type {
 // InferShape implements gorgonia.Op.
 func (op *targetGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	if len(in) != 2 {
-		return nil, fmt.Errorf("target score gradient: want 2 inputs, got %d", len(in))
+		return nil, fmt.Errorf("%s: want 2 inputs, got %d", op, len(in))
 	}
 	s, ok := in[0].(tensor.Shape)
 	if !ok {
-		return nil, fmt.Errorf("target score gradient: bad input shape %v", in[0])
+		return nil, fmt.Errorf("%s: bad input shape %v", op, in[0])
 	}
 	return s.Clone(), nil
 }
 
 // Do implements gorgonia.Op.
 func (op *targetGradOp) Do(in ...G.Value) (G.Value, error) {
-	if len(in) != 2 {
-		return nil, fmt.Errorf("target score gradient: want 2 inputs, got %d", len(in))
+	if err := op.CheckArity(in); err != nil {
+		return nil, err
 	}
-	data, cols, k, err := op.score.columns(in[0])
+	_, cols, k, err := op.score.columns(in[0])
 	if err != nil {
 		return nil, err
 	}
 	g, ok := in[1].(*G.F32)
 	if !ok {
-		return nil, fmt.Errorf("target score gradient: want a float32 scalar gradient, got %T", in[1])
+		return nil, fmt.Errorf("%s: want a float32 scalar gradient, got %T", op, in[1])
 	}
-	out := make([]float32, len(data))
+	t, out := op.out.Get(tensor.Shape{len(cols), k})
+	clear(out)
 	for i, c := range cols {
 		out[i*k+c] = float32(*g)
 	}
-	return tensor.New(tensor.WithShape(len(cols), k), tensor.WithBacking(out)), nil
+	return t, nil
 }
-
-// ReturnsPtr implements gorgonia.Op.
-func (op *targetGradOp) ReturnsPtr() bool { return false }
-
-// CallsExtern implements gorgonia.Op.
-func (op *targetGradOp) CallsExtern() bool { return false }
-
-// OverwritesInput implements gorgonia.Op.
-func (op *targetGradOp) OverwritesInput() int { return -1 }
-
-// WriteHash implements gorgonia.Op.
-func (op *targetGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "target_grad:%p", op.score) }
-
-// Hashcode implements gorgonia.Op.
-func (op *targetGradOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-
-// String implements fmt.Stringer.
-func (op *targetGradOp) String() string { return "target_grad" }

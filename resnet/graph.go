@@ -23,6 +23,14 @@ type GraphOptions struct {
 	// is how Grad-CAM differentiates at any layer with Gorgonia's Grad,
 	// which differentiates only with respect to input nodes.
 	Probes []string
+	// Fuse computes each convolution together with the batch norm,
+	// residual sum and ReLU that follow it as one op, which applies them
+	// as it stores each value: faster, and fewer activations in memory.
+	// The values are the same bit for bit, but the activations inside a
+	// fused op (the stem's conv1 and bn1, each block's conv1, bn1, conv2
+	// and bn2; see Graph.LayerNames) are not nodes of the graph, except
+	// where Probes name one: that convolution is built unfused.
+	Fuse bool
 }
 
 // withDefaults fills zero fields.
@@ -42,8 +50,10 @@ func (o GraphOptions) withDefaults() GraphOptions {
 // Graph is the network as one Gorgonia expression graph for a fixed batch
 // size and input size. Its weight nodes share the Model's read-only
 // parameters. A Graph is not safe for concurrent use: its nodes hold the
-// values of the last run. Build one per goroutine with Model.NewGraph, or
-// let the Model's methods take them from its pool.
+// values of the last run, in tensors that the next run overwrites (so a
+// run allocates almost nothing; copy what you keep, as Value does). Build
+// one per goroutine with Model.NewGraph, or let the Model's methods take
+// them from its pool.
 type Graph struct {
 	g      *G.ExprGraph
 	input  *G.Node
@@ -150,9 +160,10 @@ func (m *Model) NewGraph(opts GraphOptions) (*Graph, error) {
 
 // builder assembles a Graph; the first error stops it.
 type builder struct {
-	p     *params
-	graph *Graph
-	err   error
+	p       *params
+	graph   *Graph
+	scratch convScratch // shared by the graph's convolutions
+	err     error
 }
 
 // build lays out torchvision's forward(): stem, four stages, pool, fc.
@@ -163,10 +174,8 @@ func (b *builder) build(l layout) {
 	x := G.NewTensor(b.graph.g, tensor.Float32, 4, G.WithName("input"),
 		G.WithValue(tensor.New(tensor.WithShape(o.Batch, 3, o.Height, o.Width), tensor.WithBacking(in))))
 	b.graph.input = x
-	x = b.named(b.conv(x, "conv1", 2, 3), "conv1")
-	x = b.named(b.bn(x, "bn1"), "bn1")
-	x = b.named(b.relu(x, "relu"), "relu")
-	x = b.named(b.op(func() (*G.Node, error) { return maxPool(x) }), "maxpool")
+	x = b.unit(x, stemUnit(), nil)
+	x = b.named(b.op(func() (*G.Node, error) { return maxPool(x, "maxpool") }), "maxpool")
 	for i, blk := range l.blocks {
 		x = b.basicBlock(x, blk)
 		if i+1 == len(l.blocks) || l.blocks[i+1].stage != blk.stage {
@@ -180,19 +189,52 @@ func (b *builder) build(l layout) {
 // basicBlock builds torchvision's BasicBlock: conv-bn-relu-conv-bn, plus
 // the (possibly downsampled) identity, then ReLU.
 func (b *builder) basicBlock(x *G.Node, blk block) *G.Node {
-	p := blk.name
-	y := b.named(b.conv(x, p+".conv1", blk.stride, 1), p+".conv1")
-	y = b.named(b.bn(y, p+".bn1"), p+".bn1")
-	y = b.named(b.relu(y, p+".relu"), p+".relu")
-	y = b.named(b.conv(y, p+".conv2", 1, 1), p+".conv2")
-	y = b.named(b.bn(y, p+".bn2"), p+".bn2")
-	identity := x
-	if blk.downsample {
-		d := b.conv(x, p+".downsample.0", blk.stride, 0)
-		identity = b.named(b.bn(d, p+".downsample.1"), p+".downsample")
-	}
-	return b.named(b.op(func() (*G.Node, error) { return addReLU(y, identity, p) }), p)
+	first, second, down, hasDown := blockUnits(blk)
+	y := b.unit(x, first, nil)
+	return b.unit(y, second, func() *G.Node {
+		if !hasDown {
+			return x
+		}
+		return b.unit(x, down, nil)
+	})
 }
+
+// unit builds a convUnit: one fused op when the graph fuses and no probe
+// falls inside it, else a convolution, a batch norm, and the residual sum
+// and ReLU, each a named node as in torchvision. residual, when set, makes
+// the node added before the ReLU; it is called after the convolution and
+// batch norm, so the names keep torchvision's execution order.
+func (b *builder) unit(x *G.Node, u convUnit, residual func() *G.Node) *G.Node {
+	if b.graph.opts.Fuse && !slices.ContainsFunc(u.hidden(), b.probed) {
+		var r *G.Node
+		if residual != nil {
+			r = residual()
+		}
+		return b.named(b.op(func() (*G.Node, error) {
+			w, err := b.p.weights.get(u.conv)
+			if err != nil {
+				return nil, err
+			}
+			return convBN(x, r, w, b.p.bns[u.bn], u.conv, u.stride, u.pad, u.relu != "", &b.scratch)
+		}), u.out())
+	}
+	y := b.conv(x, u.conv, u.stride, u.pad)
+	if u.convOut != "" {
+		y = b.named(y, u.convOut)
+	}
+	y = b.named(b.bn(y, u.bn), u.bnOut)
+	switch {
+	case residual != nil:
+		r := residual()
+		y = b.named(b.op(func() (*G.Node, error) { return addReLU(y, r, u.relu) }), u.relu)
+	case u.relu != "":
+		y = b.named(b.relu(y, u.relu), u.relu)
+	}
+	return y
+}
+
+// probed reports whether the graph has a probe at the named layer.
+func (b *builder) probed(name string) bool { return slices.Contains(b.graph.opts.Probes, name) }
 
 // op runs one construction step unless an earlier one failed.
 func (b *builder) op(f func() (*G.Node, error)) *G.Node {
@@ -210,11 +252,11 @@ func (b *builder) op(f func() (*G.Node, error)) *G.Node {
 // (the graph has no weight node for it).
 func (b *builder) conv(x *G.Node, module string, stride, pad int) *G.Node {
 	return b.op(func() (*G.Node, error) {
-		w, ok := b.p.convs[module]
-		if !ok {
-			return nil, fmt.Errorf("no weight for %s", module)
+		w, err := b.p.weights.get(module)
+		if err != nil {
+			return nil, err
 		}
-		return conv2d(x, w, module, stride, pad)
+		return conv2d(x, w, module, stride, pad, &b.scratch)
 	})
 }
 
@@ -250,7 +292,7 @@ func (b *builder) named(n *G.Node, name string) *G.Node {
 	if b.err != nil {
 		return nil
 	}
-	if slices.Contains(b.graph.opts.Probes, name) {
+	if b.probed(name) {
 		n = b.addProbe(n, name)
 		if b.err != nil {
 			return nil

@@ -36,7 +36,7 @@ type Model struct {
 	classes []string
 	params  params
 	set     settings
-	runners *pool.Pool[int, *runner]
+	runners *pool.Pool[runnerKey, *runner]
 }
 
 // settings are what Options change.
@@ -221,7 +221,7 @@ func batchSize(x []float32) (int, error) {
 // forwardChunk runs one graph on k images.
 func (m *Model) forwardChunk(ctx context.Context, x []float32, k int) ([][]float32, error) {
 	var rows [][]float32
-	err := m.withRunner(ctx, k, x, func(r *runner) error {
+	err := m.withRunner(ctx, runnerKey{batch: k, fused: true}, x, func(r *runner) error {
 		_, logits, err := NodeValue(r.graph.logits)
 		if err != nil {
 			return err
@@ -258,7 +258,8 @@ func (m *Model) Activations(ctx context.Context, x []float32, names ...string) (
 		return nil, fmt.Errorf("resnet: activations for %d images at once; the limit is the max batch, %d", n, m.set.maxBatch)
 	}
 	out := map[string]Activation{}
-	err = m.withRunner(ctx, n, x, func(r *runner) error {
+	fused := !slices.ContainsFunc(names, m.layout.hiddenWhenFused)
+	err = m.withRunner(ctx, runnerKey{batch: n, fused: fused}, x, func(r *runner) error {
 		for _, name := range names {
 			shape, data, err := r.graph.Value(name)
 			if err != nil {
@@ -271,9 +272,9 @@ func (m *Model) Activations(ctx context.Context, x []float32, names ...string) (
 	return out, err
 }
 
-// withRunner takes a graph for batch size k, runs it on x and calls read
-// while the values are valid.
-func (m *Model) withRunner(ctx context.Context, k int, x []float32, read func(*runner) error) error {
+// withRunner takes a graph for k, runs it on x and calls read while the
+// values are valid.
+func (m *Model) withRunner(ctx context.Context, k runnerKey, x []float32, read func(*runner) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("resnet: %w", err)
 	}
@@ -295,9 +296,16 @@ type runner struct {
 	vm    G.VM
 }
 
-// newRunner builds and compiles a forward graph for batch size k.
-func (m *Model) newRunner(k int) (*runner, error) {
-	g, err := m.NewGraph(GraphOptions{Batch: k})
+// runnerKey picks a pooled graph: its batch size and whether it fuses
+// (see GraphOptions.Fuse).
+type runnerKey struct {
+	batch int
+	fused bool
+}
+
+// newRunner builds and compiles a forward graph for k.
+func (m *Model) newRunner(k runnerKey) (*runner, error) {
+	g, err := m.NewGraph(GraphOptions{Batch: k.batch, Fuse: k.fused})
 	if err != nil {
 		return nil, err
 	}

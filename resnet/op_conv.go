@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/xrayllm/xray/internal/gemm"
+	"github.com/xrayllm/xray/internal/graphop"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -21,8 +22,17 @@ import (
 // rounding close to PyTorch's: over blocks of input channels, and within a
 // block over the kernel position (ky, kx) outermost and the channel
 // innermost. The unfolding's rows come in that order and the weight is
-// read through a column permutation (no copy); a block spans about one
-// GEMM depth block, so the permuted reads stay local.
+// packed once in that order (convWeight).
+//
+// A convolution op may also apply, as the GEMM stores each value, the
+// folded batch norm, residual sum and ReLU that follow it in a BasicBlock
+// (gemm.Epilogue): the same float32 steps as the separate ops, so the same
+// values bit for bit, without another pass over memory.
+
+var (
+	_ G.SDOp = (*convOp)(nil)
+	_ G.SDOp = (*convGradOp)(nil)
+)
 
 // blockDepth is the depth of the forward product's channel blocks
 // (channels per block × kh·kw), about the GEMM's depth block.
@@ -84,27 +94,6 @@ func (g convGeom) weightMatrix(w []float32, trans bool) gemm.Matrix {
 	return gemm.Matrix{Rows: g.cout, Cols: k, Stride: k, Data: w}
 }
 
-// newConvOp returns the convolution of module name with weight w, a
-// Cout×Cin×kh×kw float32 tensor shared read-only.
-func newConvOp(name string, w *tensor.Dense, stride, pad int) (*convOp, error) {
-	s := w.Shape()
-	if w.Dtype() != tensor.Float32 || s.Dims() != 4 || s.TotalSize() == 0 {
-		return nil, fmt.Errorf("conv %s: want a 4-D float32 weight, got %v %v", name, w.Dtype(), s)
-	}
-	if stride < 1 || pad < 0 {
-		return nil, fmt.Errorf("conv %s: bad stride %d or padding %d", name, stride, pad)
-	}
-	if w.RequiresIterator() {
-		w = w.Materialize().(*tensor.Dense)
-	}
-	data, ok := w.Data().([]float32)
-	if !ok || len(data) != s.TotalSize() {
-		return nil, fmt.Errorf("conv %s: weight data does not match its shape %v", name, s)
-	}
-	g := convGeom{cin: s[1], cout: s[0], kh: s[2], kw: s[3], stride: stride, pad: pad}
-	return &convOp{opBase: opBase{kind: "conv2d", name: name, arity: 1}, geom: g, w: data, order: g.order()}, nil
-}
-
 // order returns, for each row of the unfolding in the forward order (see
 // convGeom.row), the offset of its weight within a Cout row stored as
 // (c, ky, kx); nil for 1x1 kernels, whose two orders agree.
@@ -122,17 +111,94 @@ func (g convGeom) order() []int {
 	return idx
 }
 
-// convOp is a bias-free 2-D convolution with a constant weight.
+// convPost is what a convolution op applies after the product: a folded
+// batch norm, a residual input added after it and a ReLU, each optional.
+type convPost struct {
+	bn       *affine
+	residual bool
+	relu     bool
+}
+
+// kind names an op computing a convolution followed by p.
+func (p convPost) kind() string {
+	k := "conv2d"
+	if p.bn != nil {
+		k += "_bn"
+	}
+	if p.residual {
+		k += "_add"
+	}
+	if p.relu {
+		k += "_relu"
+	}
+	return k
+}
+
+// convScratch holds the buffers a convolution needs only while it runs:
+// the GEMM's packing buffers, the padded image and the unfolded gradient.
+// The ops of one graph share one, as they run one after the other.
+type convScratch struct {
+	ws     gemm.Workspace
+	padded []float32
+	col    []float32
+	// batchOut and batchRes are a batch's output and residual side by
+	// side (see forwardBatched).
+	batchOut, batchRes []float32
+}
+
+// grow returns buf resized to n values, reusing its storage when it can.
+func grow(buf *[]float32, n int) []float32 {
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	return (*buf)[:n]
+}
+
+// newConvOp returns the convolution of module name by w, followed by
+// post; its inputs are the image and, with post.residual, the residual.
+// It runs in scratch, or in buffers of its own when scratch is nil.
+func newConvOp(name string, w *convWeight, stride, pad int, post convPost, scratch *convScratch) (*convOp, error) {
+	if stride < 1 || pad < 0 {
+		return nil, fmt.Errorf("conv %s: bad stride %d or padding %d", name, stride, pad)
+	}
+	if post.bn != nil && (len(post.bn.scale) != w.cout || post.bn.shift != nil && len(post.bn.shift) != w.cout) {
+		return nil, fmt.Errorf("conv %s: a batch norm of %d channels after %d", name, len(post.bn.scale), w.cout)
+	}
+	arity := 1
+	if post.residual {
+		arity = 2
+	}
+	if scratch == nil {
+		scratch = new(convScratch)
+	}
+	return &convOp{opBase: base(post.kind(), name, arity), geom: w.geom(stride, pad), w: w, post: post, scratch: scratch}, nil
+}
+
+// convOp is a bias-free 2-D convolution with a constant weight, followed
+// by its convPost. It owns its output and unfolding, which runs reuse.
 type convOp struct {
 	opBase
-	geom  convGeom
-	w     []float32 // Cout × Cin·kh·kw, read-only
-	order []int     // the forward product's weight columns (see convGeom.order)
+	geom    convGeom
+	w       *convWeight // shared read-only
+	post    convPost
+	out     graphop.Output
+	scratch *convScratch
+	ep      gemm.Epilogue
+	unf     *unfolded // for the last input size; nil for a direct product
 }
 
 // InferShape implements gorgonia.Op.
 func (op *convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return inferConv(op.opBase, in, op.geom.outShape)
+	if len(in) != op.Inputs {
+		return nil, fmt.Errorf("%s: want %d inputs, got %d", op, op.Inputs, len(in))
+	}
+	out, err := inferConv(op.opBase, in[:1], op.geom.outShape)
+	if err == nil && op.post.residual {
+		if s, ok := in[1].(tensor.Shape); !ok || !s.Eq(out) {
+			err = fmt.Errorf("%s: want a %v residual, got %v", op, out, in[1])
+		}
+	}
+	return out, err
 }
 
 // inferConv checks for one concrete input shape and maps it with f.
@@ -153,7 +219,7 @@ func inferConv(o opBase, in []G.DimSizer, f func(tensor.Shape) (tensor.Shape, er
 
 // Do implements gorgonia.Op.
 func (op *convOp) Do(in ...G.Value) (G.Value, error) {
-	x, s, err := convInput(op.opBase, in)
+	x, s, err := op.Float32(in, 0, 4)
 	if err != nil {
 		return nil, err
 	}
@@ -161,33 +227,51 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	out := make([]float32, os.TotalSize())
-	if err := op.forward(out, x, s, os); err != nil {
+	var res []float32
+	if op.post.residual {
+		r, rs, err := op.Float32(in, 1, 4)
+		if err != nil {
+			return nil, err
+		}
+		if !rs.Eq(os) {
+			return nil, fmt.Errorf("%s: want a %v residual, got %v", op, os, rs)
+		}
+		res = r
+	}
+	t, out := op.out.Get(os)
+	if err := op.forward(out, x, res, s, os); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	return newDense(os, out), nil
+	return t, nil
 }
 
-// forward convolves each image of x (shape s) into out (shape os).
-func (op *convOp) forward(out, x []float32, s, os tensor.Shape) error {
+// forward convolves each image of x (shape s) into out (shape os), adding
+// res (shape os) when set, and applies the rest of the op's convPost.
+func (op *convOp) forward(out, x, res []float32, s, os tensor.Shape) error {
 	g := op.geom
 	k, p := g.depth(), os[2]*os[3]
 	inSize, outSize := s[1]*s[2]*s[3], os[1]*p
-	w := g.weightMatrix(op.w, false)
-	w.Index = op.order
-	var u *unfolded
-	if !g.direct() {
-		u = newUnfolded(g, s[2], s[3], os[2], os[3])
+	o := op.options()
+	if op.batched(s, os) {
+		return op.forwardBatched(out, x, res, s, os, o)
 	}
+	u := op.unfolding(s, os)
 	for n := 0; n < s[0]; n++ {
 		img := x[n*inSize : (n+1)*inSize]
 		c := gemm.Matrix{Rows: g.cout, Cols: p, Stride: p, Data: out[n*outSize : (n+1)*outSize]}
+		if res != nil {
+			op.ep.Residual = gemm.Matrix{Rows: g.cout, Cols: p, Stride: p, Data: res[n*outSize : (n+1)*outSize]}
+		}
 		var err error
 		if u != nil {
 			u.img = img
-			err = gemm.MulSource(c, w, u, gemm.Options{})
+			if g.pad > 0 {
+				u.img = grow(&op.scratch.padded, s[1]*u.h*u.w)
+				padImage(u.img, img, s[1], s[2], s[3], g.pad)
+			}
+			err = gemm.MulPacked(c, op.w.packed, u, o)
 		} else {
-			err = gemm.Mul(c, w, gemm.Matrix{Rows: k, Cols: p, Stride: p, Data: img}, gemm.Options{})
+			err = gemm.MulPackedMatrix(c, op.w.packed, gemm.Matrix{Rows: k, Cols: p, Stride: p, Data: img}, o)
 		}
 		if err != nil {
 			return err
@@ -196,28 +280,84 @@ func (op *convOp) forward(out, x []float32, s, os tensor.Shape) error {
 	return nil
 }
 
-// SymDiff implements gorgonia.SDOp: the gradient with respect to the
-// input, dX = col2im(Wᵀ·dY).
-func (op *convOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	if len(in) != 1 {
-		return nil, fmt.Errorf("%s: want 1 input, got %d", op, len(in))
+// options returns the GEMM options of the op's products, with the
+// epilogue of its convPost when there is one.
+func (op *convOp) options() gemm.Options {
+	o := gemm.Options{Workspace: &op.scratch.ws}
+	if op.post == (convPost{}) {
+		return o
 	}
-	back := &convGradOp{
-		opBase: opBase{kind: "conv2d_grad", name: op.name, arity: 1},
-		geom:   op.geom, w: op.w, inShape: in[0].Shape().Clone(),
+	op.ep = gemm.Epilogue{ReLU: op.post.relu}
+	if bn := op.post.bn; bn != nil {
+		op.ep.Scale, op.ep.Shift = bn.scale, bn.shift
 	}
-	g, err := G.ApplyOp(back, grad)
-	return G.Nodes{g}, err
+	o.Epilogue = &op.ep
+	return o
+}
+
+// unfolding returns the op's unfolding for input shape s and output shape
+// os, made on the first run and again when the size changes; nil when the
+// product reads the image directly.
+func (op *convOp) unfolding(s, os tensor.Shape) *unfolded {
+	g := op.geom
+	if g.direct() {
+		return nil
+	}
+	h, w := s[2]+2*g.pad, s[3]+2*g.pad
+	if u := op.unf; u == nil || u.h != h || u.w != w {
+		op.unf = newUnfolded(g, h, w, os[2], os[3])
+	}
+	return op.unf
+}
+
+// SymDiff implements gorgonia.SDOp: with g the gradient masked where the
+// ReLU (if any) passed, the residual's gradient is g and the image's
+// dX = col2im(Wᵀ·(g·scale)), built from the same ops as the unfused
+// graph's gradient.
+func (op *convOp) SymDiff(in G.Nodes, y, grad *G.Node) (G.Nodes, error) {
+	if len(in) != op.Inputs {
+		return nil, fmt.Errorf("%s: want %d inputs, got %d", op, op.Inputs, len(in))
+	}
+	g := grad
+	var err error
+	if op.post.relu {
+		if g, err = reluGrad(y, grad, op.Name); err != nil {
+			return nil, err
+		}
+	}
+	scaled := g
+	if bn := op.post.bn; bn != nil {
+		if scaled, err = G.ApplyOp(newAffineOp(op.Name+".bn_grad", bn.scale, nil), g); err != nil {
+			return nil, err
+		}
+	}
+	dx, err := G.ApplyOp(newConvGradOp(op.Name, op.geom, op.w, in[0].Shape(), op.scratch), scaled)
+	if err != nil {
+		return nil, err
+	}
+	if op.post.residual {
+		return G.Nodes{dx, g}, nil
+	}
+	return G.Nodes{dx}, nil
+}
+
+// newConvGradOp returns the input gradient of the convolution of module
+// name, geometry g and weight w, for an input of shape inShape, running
+// in scratch.
+func newConvGradOp(name string, g convGeom, w *convWeight, inShape tensor.Shape, scratch *convScratch) *convGradOp {
+	return &convGradOp{gradBase: gradBase{base("conv2d_grad", name, 1)}, geom: g, w: w, inShape: inShape.Clone(), scratch: scratch}
 }
 
 // convGradOp is a convolution's gradient with respect to its input
 // (convolution backward data), for an input of shape inShape. It appears
 // only in backward graphs and is not itself differentiated.
 type convGradOp struct {
-	opBase
+	gradBase
 	geom    convGeom
-	w       []float32 // the forward op's weight, read-only
+	w       *convWeight // the forward op's weight, read-only
 	inShape tensor.Shape
+	out     graphop.Output
+	scratch *convScratch
 }
 
 // InferShape implements gorgonia.Op.
@@ -240,7 +380,7 @@ func (op *convGradOp) checkGrad(s tensor.Shape) (tensor.Shape, error) {
 
 // Do implements gorgonia.Op.
 func (op *convGradOp) Do(in ...G.Value) (G.Value, error) {
-	dy, s, err := convInput(op.opBase, in)
+	dy, s, err := op.Float32(in, 0, 4)
 	if err != nil {
 		return nil, err
 	}
@@ -248,11 +388,11 @@ func (op *convGradOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	dx := make([]float32, is.TotalSize())
+	t, dx := op.out.Get(is)
 	if err := op.backward(dx, dy, is, s); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	return newDense(is, dx), nil
+	return t, nil
 }
 
 // backward computes dx (shape is) from dy (shape os) image by image.
@@ -260,11 +400,15 @@ func (op *convGradOp) backward(dx, dy []float32, is, os tensor.Shape) error {
 	g := op.geom
 	k, p := g.depth(), os[2]*os[3]
 	inSize, outSize := is[1]*is[2]*is[3], os[1]*p
-	var col []float32
+	var col []float32 // the unfolded gradient, one image at a time
 	if !g.direct() {
-		col = make([]float32, k*p)
+		col = grow(&op.scratch.col, k*p)
 	}
-	wt := g.weightMatrix(op.w, true)
+	wt, err := op.w.packedTranspose()
+	if err != nil {
+		return err
+	}
+	o := gemm.Options{Workspace: &op.scratch.ws}
 	for n := 0; n < is[0]; n++ {
 		img := dx[n*inSize : (n+1)*inSize]
 		c := img
@@ -272,7 +416,7 @@ func (op *convGradOp) backward(dx, dy []float32, is, os tensor.Shape) error {
 			c = col
 		}
 		dm := gemm.Matrix{Rows: g.cout, Cols: p, Stride: p, Data: dy[n*outSize : (n+1)*outSize]}
-		if err := gemm.Mul(gemm.Matrix{Rows: k, Cols: p, Stride: p, Data: c}, wt, dm, gemm.Options{}); err != nil {
+		if err := gemm.MulPackedMatrix(gemm.Matrix{Rows: k, Cols: p, Stride: p, Data: c}, wt, dm, o); err != nil {
 			return err
 		}
 		if col != nil {
@@ -280,32 +424,4 @@ func (op *convGradOp) backward(dx, dy []float32, is, os tensor.Shape) error {
 		}
 	}
 	return nil
-}
-
-// DiffWRT implements gorgonia.SDOp: not differentiated again.
-func (op *convGradOp) DiffWRT(n int) []bool { return make([]bool, n) }
-
-// SymDiff implements gorgonia.SDOp.
-func (op *convGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("%s: second derivatives are not supported", op)
-}
-
-// convInput returns the one 4-D float32 input's contiguous values and
-// shape.
-func convInput(o opBase, in []G.Value) ([]float32, tensor.Shape, error) {
-	if len(in) != 1 {
-		return nil, nil, fmt.Errorf("%s: want 1 input, got %d", o, len(in))
-	}
-	t, ok := in[0].(*tensor.Dense)
-	if !ok || t.Dtype() != tensor.Float32 || t.Shape().Dims() != 4 || t.Shape().TotalSize() == 0 {
-		return nil, nil, fmt.Errorf("%s: want a non-empty 4-D float32 tensor, got %T %v", o, in[0], in[0].Shape())
-	}
-	if t.RequiresIterator() {
-		t = t.Materialize().(*tensor.Dense)
-	}
-	x, ok := t.Data().([]float32)
-	if !ok || len(x) != t.Shape().TotalSize() {
-		return nil, nil, fmt.Errorf("%s: %d values for shape %v", o, len(x), t.Shape())
-	}
-	return x, t.Shape(), nil
 }

@@ -1,35 +1,5 @@
 package resnet
 
-import (
-	"runtime"
-	"sync"
-)
-
-// minSplit is the unfolding size below which col2im runs on one
-// goroutine.
-const minSplit = 1 << 16
-
-// byChannels calls f on disjoint channel ranges covering [0, cin), on up to
-// GOMAXPROCS goroutines when the unfolding (size values) is large, and
-// waits for them.
-func byChannels(cin, size int, f func(c0, c1 int)) {
-	w := min(cin, runtime.GOMAXPROCS(0))
-	if size < minSplit || w < 2 {
-		f(0, cin)
-		return
-	}
-	var wg sync.WaitGroup
-	per := (cin + w - 1) / w
-	for c0 := 0; c0 < cin; c0 += per {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(c0, min(c0+per, cin))
-		}()
-	}
-	wg.Wait()
-}
-
 // col2im: the scatter-add onto a C×H×W image of its unfolding, the
 // C·kh·kw × OH·OW matrix whose row (c, ky, kx), column (oy, ox) is the
 // input at (c, oy·stride−pad+ky, ox·stride−pad+kx) (see unfolded for the
@@ -54,7 +24,7 @@ func span(kx, stride, pad, w, ow int) (lo, hi int) {
 // col2im adds every entry of col back onto the image position it was
 // unfolded from; img (C×h×w) is overwritten.
 func col2im(img, col []float32, g convGeom, h, w, oh, ow int) {
-	byChannels(g.cin, len(col), func(c0, c1 int) { fold(img, col, g, h, w, oh, ow, c0, c1) })
+	parallel(g.cin, len(col), func(c0, c1 int) { fold(img, col, g, h, w, oh, ow, c0, c1) })
 }
 
 // fold overwrites the planes of channels [c0, c1) with their rows' sums

@@ -2,16 +2,19 @@ package resnet
 
 import "github.com/xrayllm/xray/internal/gemm"
 
-// unfolded is one image's unfolding (im2col) in the forward row order
-// (convGeom.row), never stored: the GEMM asks it for packed panels, which
-// it gathers straight from the image. It implements gemm.Source and is
-// read-only, so panels may be packed concurrently.
+// unfolded is the unfolding (im2col) of one image, or of several side by
+// side (the columns of image n after those of image n-1), in the forward
+// row order (convGeom.row), never stored: the GEMM asks it for packed
+// panels, which it gathers straight from the image. The image is padded beforehand
+// (padImage), so every value of the unfolding lies inside it and a panel
+// is made of plain copies. It implements gemm.Source and is read-only, so
+// panels may be packed concurrently.
 type unfolded struct {
-	img          []float32 // C×h×w
-	g            convGeom
+	img          []float32 // images × C×h×w, padded
+	images       int
+	g            convGeom // its padding is 0: the image is padded
 	h, w, oh, ow int
 	rows         []unfoldRow // per row of the unfolding
-	spans        [][2]int    // per kx: the output columns whose input column is inside
 }
 
 // unfoldRow locates one row of the unfolding: its channel plane's offset
@@ -19,10 +22,12 @@ type unfolded struct {
 // following rows with the same kernel position and consecutive channels.
 type unfoldRow struct{ plane, ky, kx, end int }
 
-// newUnfolded describes the unfolding of h×w images with output oh×ow;
-// bind an image with its img field.
+// newUnfolded describes the unfolding by g of padded h×w images (h and w
+// include the padding, which g's pad gives) with output oh×ow; bind an
+// image with its img field (several with images).
 func newUnfolded(g convGeom, h, w, oh, ow int) *unfolded {
-	u := &unfolded{g: g, h: h, w: w, oh: oh, ow: ow, rows: make([]unfoldRow, g.depth()), spans: make([][2]int, g.kw)}
+	g.pad = 0
+	u := &unfolded{images: 1, g: g, h: h, w: w, oh: oh, ow: ow, rows: make([]unfoldRow, g.depth())}
 	for c := 0; c < g.cin; c++ {
 		for ky := 0; ky < g.kh; ky++ {
 			for kx := 0; kx < g.kw; kx++ {
@@ -37,54 +42,42 @@ func newUnfolded(g convGeom, h, w, oh, ow int) *unfolded {
 			r.end = u.rows[n].end
 		}
 	}
-	for kx := range u.spans {
-		lo, hi := span(kx, g.stride, g.pad, w, ow)
-		u.spans[kx] = [2]int{lo, hi}
-	}
 	return u
 }
 
 // Size implements gemm.Source.
-func (u *unfolded) Size() (int, int) { return len(u.rows), u.oh * u.ow }
+func (u *unfolded) Size() (int, int) { return len(u.rows), u.images * u.oh * u.ow }
 
 // Pack implements gemm.Source: the panel's columns split into runs that
-// lie in one output row, each filled like a row of im2col.
+// lie in one output row of one image, each filled like a row of im2col.
 func (u *unfolded) Pack(panel []float32, p0, depth, j0, w int) {
+	p := u.oh * u.ow
 	for j := 0; j < w; {
-		oy, ox := (j0+j)/u.ow, (j0+j)%u.ow
+		n, q := (j0+j)/p, (j0+j)%p
+		oy, ox := q/u.ow, q%u.ow
 		run := min(w-j, u.ow-ox)
-		u.packRun(panel[j:], p0, depth, oy, ox, run)
+		u.packRun(panel[j:], n*u.g.cin*u.h*u.w, p0, depth, oy, ox, run)
 		j += run
 	}
 }
 
 // packRun fills output row oy, columns [ox, ox+run), of rows [p0,
-// p0+depth) of the unfolding into consecutive panel steps, a group (see
-// unfoldRow) at a time: a group whose kernel position lies inside the
-// image for the whole run is a plain copy from consecutive planes.
-func (u *unfolded) packRun(panel []float32, p0, depth, oy, ox, run int) {
-	g := u.g
-	y0 := oy*g.stride - g.pad
+// p0+depth) of the unfolding of the image at offset img into consecutive
+// panel steps, a group (see unfoldRow) at a time.
+func (u *unfolded) packRun(panel []float32, img, p0, depth, oy, ox, run int) {
+	s := u.g.stride
 	rows := u.rows[p0 : p0+depth]
 	for p := 0; p < len(rows); {
 		r := rows[p]
 		e := min(r.end-p0, len(rows))
-		iy := y0 + r.ky
-		sp := u.spans[r.kx]
-		if iy < 0 || iy >= u.h || sp[0] > ox || ox+run > sp[1] {
-			for ; p < e; p++ {
-				u.fill(panel[p*gemm.PanelWidth:p*gemm.PanelWidth+run], rows[p], iy, ox)
-			}
-			continue
-		}
-		base := r.plane + iy*u.w + r.kx - g.pad + ox*g.stride
+		base := img + r.plane + (oy*s+r.ky)*u.w + r.kx + ox*s
 		u.copyGroup(panel[p*gemm.PanelWidth:], base, e-p, run)
 		p = e
 	}
 }
 
-// copyGroup copies n rows of a group that lie inside the image, starting
-// at image offset base, one plane apart, into consecutive panel steps.
+// copyGroup copies n rows of a group, starting at image offset base, one
+// plane apart, into consecutive panel steps.
 func (u *unfolded) copyGroup(panel []float32, base, n, run int) {
 	plane, s := u.h*u.w, u.g.stride
 	for i := 0; i < n; i++ {
@@ -94,7 +87,10 @@ func (u *unfolded) copyGroup(panel []float32, base, n, run int) {
 		case s == 1 && run == gemm.PanelWidth:
 			*(*[gemm.PanelWidth]float32)(dst) = *(*[gemm.PanelWidth]float32)(src)
 		case s == 1:
-			copy(dst, src[:run])
+			src = src[:len(dst)]
+			for j := range dst { // shorter than a call to memmove
+				dst[j] = src[j]
+			}
 		default:
 			for j := range dst {
 				dst[j] = src[j*s]
@@ -103,30 +99,21 @@ func (u *unfolded) copyGroup(panel []float32, base, n, run int) {
 	}
 }
 
-// fill writes row r of the unfolding at input row iy, output columns
-// [ox, ox+len(dst)), zero where the kernel overhangs the image.
-func (u *unfolded) fill(dst []float32, r unfoldRow, iy, ox int) {
-	g := u.g
-	sp := u.spans[r.kx]
-	lo, hi := max(sp[0], ox), min(sp[1], ox+len(dst))
-	if iy < 0 || iy >= u.h || lo >= hi {
-		lo, hi = ox, ox
-	}
-	for i := 0; i < lo-ox; i++ {
-		dst[i] = 0
-	}
-	for i := max(hi, lo) - ox; i < len(dst); i++ {
-		dst[i] = 0
-	}
-	if lo >= hi {
-		return
-	}
-	base := r.plane + iy*u.w + r.kx - g.pad
-	if g.stride == 1 {
-		copy(dst[lo-ox:hi-ox], u.img[base+lo:base+hi])
-		return
-	}
-	for q := lo; q < hi; q++ {
-		dst[q-ox] = u.img[base+q*g.stride]
-	}
+// padImage writes the C×h×w image img into dst, C×(h+2·pad)×(w+2·pad),
+// inside a border of pad zeros.
+func padImage(dst, img []float32, c, h, w, pad int) {
+	ph, pw := h+2*pad, w+2*pad
+	parallel(c, len(img), func(c0, c1 int) {
+		for ch := c0; ch < c1; ch++ {
+			plane := dst[ch*ph*pw : (ch+1)*ph*pw]
+			clear(plane[:pad*pw])
+			clear(plane[(ph-pad)*pw:])
+			for y := 0; y < h; y++ {
+				row := plane[(y+pad)*pw : (y+pad+1)*pw]
+				clear(row[:pad])
+				copy(row[pad:pad+w], img[(ch*h+y)*w:(ch*h+y+1)*w])
+				clear(row[pad+w:])
+			}
+		}
+	})
 }

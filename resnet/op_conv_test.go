@@ -96,10 +96,7 @@ func TestConvOpMatchesDirect(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("k%d_s%d_p%d_%dx%dx%d", c.k, c.stride, c.pad, hw[2], hw[0], hw[1]), func(t *testing.T) {
 				x, w := randoms(rng, prod(xs)), randoms(rng, prod(ws))
-				op, err := newConvOp("t", newDense(ws, w), c.stride, c.pad)
-				if err != nil {
-					t.Fatal(err)
-				}
+				op := testConvOp(t, newDense(ws, w), c.stride, c.pad)
 				want, os := naiveConv(x, xs, w, ws, c.stride, c.pad)
 				xcopy := append([]float32(nil), x...)
 				y, err := op.Do(newDense(xs, x))
@@ -114,7 +111,7 @@ func TestConvOpMatchesDirect(t *testing.T) {
 					t.Fatal("the input was overwritten")
 				}
 				dy := randoms(rng, prod(os))
-				back := &convGradOp{opBase: opBase{kind: "conv2d_grad", name: "t", arity: 1}, geom: op.geom, w: op.w, inShape: xs}
+				back := newConvGradOp("t", op.geom, op.w, xs, op.scratch)
 				dx, err := back.Do(newDense(os, dy))
 				if err != nil {
 					t.Fatal(err)
@@ -159,11 +156,12 @@ func stackedConv(t *testing.T, xs []int, w1, w2 []float32, k, stride, pad int, r
 	g := G.NewGraph()
 	xv := newDense(xs, make([]float32, prod(xs)))
 	x := G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithValue(xv))
-	y1, err := conv2d(x, newDense([]int{3, 2, k, k}, w1), "c1", stride, pad)
+	scratch := new(convScratch) // shared, as in a network's graph
+	y1, err := conv2d(x, testWeight(t, newDense([]int{3, 2, k, k}, w1)), "c1", stride, pad, scratch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	y2, err := conv2d(y1, newDense([]int{2, 3, 3, 3}, w2), "c2", 1, 1)
+	y2, err := conv2d(y1, testWeight(t, newDense([]int{2, 3, 3, 3}, w2)), "c2", 1, 1, scratch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,10 +187,7 @@ func stackedConv(t *testing.T, xs []int, w1, w2 []float32, k, stride, pad int, r
 
 func TestConvOpErrors(t *testing.T) {
 	w := newDense([]int{4, 3, 3, 3}, make([]float32, 108))
-	op, err := newConvOp("t", w, 1, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	op := testConvOp(t, w, 1, 1)
 	for _, in := range []G.Value{
 		newDense([]int{1, 2, 5, 5}, make([]float32, 50)), // channels
 		newDense([]int{1, 3, 5}, make([]float32, 15)),    // rank
@@ -206,20 +201,16 @@ func TestConvOpErrors(t *testing.T) {
 	if _, err := op.Do(); err == nil {
 		t.Error("Do(): no error")
 	}
-	back := &convGradOp{opBase: opBase{kind: "conv2d_grad", name: "t", arity: 1}, geom: op.geom, w: op.w, inShape: tensor.Shape{1, 3, 5, 5}}
+	back := newConvGradOp("t", op.geom, op.w, tensor.Shape{1, 3, 5, 5}, op.scratch)
 	if _, err := back.Do(newDense([]int{1, 4, 4, 5}, make([]float32, 80))); err == nil {
 		t.Error("backward with a wrong gradient shape: no error")
 	}
-	for _, bad := range []struct {
-		w           *tensor.Dense
-		stride, pad int
-	}{
-		{newDense([]int{4, 3, 3}, make([]float32, 36)), 1, 1},
-		{w, 0, 1},
-		{w, 1, -1},
-	} {
-		if _, err := newConvOp("t", bad.w, bad.stride, bad.pad); err == nil {
-			t.Errorf("newConvOp(%v, %d, %d): no error", bad.w.Shape(), bad.stride, bad.pad)
+	if _, err := newConvWeight("t", newDense([]int{4, 3, 3}, make([]float32, 36))); err == nil {
+		t.Error("newConvWeight of a 3-D weight: no error")
+	}
+	for _, bad := range []struct{ stride, pad int }{{0, 1}, {1, -1}} {
+		if _, err := newConvOp("t", op.w, bad.stride, bad.pad, convPost{}, nil); err == nil {
+			t.Errorf("newConvOp(%d, %d): no error", bad.stride, bad.pad)
 		}
 	}
 }
@@ -242,6 +233,26 @@ func TestConvOrderIsAPermutation(t *testing.T) {
 	if (convGeom{cin: 9, kh: 1, kw: 1}).order() != nil {
 		t.Error("1x1 kernels need no permutation")
 	}
+}
+
+// testWeight packs a convolution weight.
+func testWeight(t *testing.T, w *tensor.Dense) *convWeight {
+	t.Helper()
+	cw, err := newConvWeight("t", w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cw
+}
+
+// testConvOp returns a plain convolution op by w.
+func testConvOp(t *testing.T, w *tensor.Dense, stride, pad int) *convOp {
+	t.Helper()
+	op, err := newConvOp("t", testWeight(t, w), stride, pad, convPost{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return op
 }
 
 // prod multiplies ints.

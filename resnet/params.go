@@ -157,6 +157,8 @@ type params struct {
 	bns   map[string]affine        // folded batch norms by module name
 	fcW   *tensor.Dense            // features×classes (fc.weight transposed)
 	fcB   *tensor.Dense            // 1×classes
+
+	weights *convWeights // convs, packed on first use
 }
 
 // newParams converts a checked state dict into graph-ready parameters.
@@ -189,6 +191,7 @@ func newParams(l layout, sd weights.StateDict) params {
 	}
 	p.fcW = tensor.New(tensor.WithShape(f, k), tensor.WithBacking(wt))
 	p.fcB = tensor.New(tensor.WithShape(1, k), tensor.WithBacking(slices.Clone(b.Data)))
+	p.weights = newConvWeights(p.convs)
 	return p
 }
 

@@ -2,36 +2,30 @@
 // C = op(A)·op(B), optionally added to C, where op transposes or not.
 //
 // The work is blocked for the caches (panels of A and B are packed into
-// contiguous buffers) and computed by a 6×16 register-tile micro-kernel:
-// AVX2/FMA assembly on amd64 CPUs that have it, portable Go elsewhere.
-// Large products are split over goroutines, each with its own buffers;
-// the package has no mutable global state.
+// contiguous buffers) and computed by a register-tile micro-kernel chosen
+// at start-up (see Kernel): AVX-512 or AVX2/FMA assembly on amd64 CPUs
+// that have it, portable Go elsewhere. Large products are split over
+// goroutines, each with its own buffers; the package's only global state
+// is that choice, made once.
 //
-// Two extensions serve convolutions: Matrix.Index reads a matrix through
-// a column permutation (to sum in another order without a copy), and
-// MulSource takes B as a Source that packs its own panels (an im2col that
-// is never stored).
+// Every element of C is summed over the inner dimension in increasing
+// order, in float32, within depth blocks of 256, the blocks' sums added
+// to C in increasing order, whatever the kernel, its tile or the split
+// over goroutines. The assembly kernels fuse each multiply-add and so
+// agree bit for bit; the Go one rounds products and sums apart.
+//
+// Extensions serve convolutions: Matrix.Index reads a matrix through a
+// column permutation (to sum in another order without a copy), MulSource
+// takes B as a Source that packs its own panels (an im2col that is never
+// stored), Pack packs A once for many products, Options.Epilogue applies
+// batch normalisation, a residual and ReLU as C is stored, and
+// Options.Workspace reuses the packing buffers.
 package gemm
 
 import (
 	"fmt"
 	"runtime"
-	"sync"
 )
-
-// Register tile and cache blocking. A packed MC×KC block of A stays in L2,
-// a packed KC×NC panel of B in L2/L3, and a KC×NR sliver of B in L1.
-const (
-	mr = 6   // rows of the micro-kernel's tile
-	nr = 16  // columns of the micro-kernel's tile
-	mc = 120 // rows of A packed at a time (a multiple of mr)
-	kc = 256 // depth packed at a time
-	nc = 512 // columns of B packed at a time
-)
-
-// minParallel is the number of multiply-adds below which splitting a
-// product over goroutines costs more than it saves.
-const minParallel = 1 << 18
 
 // Matrix is a row-major view of Rows×Cols float32 values: element (i, j)
 // is Data[i*Stride+j], or, when Trans is set, the view is the transpose of
@@ -115,28 +109,50 @@ func (m Matrix) rowSpan(name string, inner int) (int, error) {
 
 // Options controls a multiplication.
 type Options struct {
-	// Accumulate adds the product to C instead of overwriting C.
+	// Accumulate adds the product to C instead of overwriting C. It
+	// cannot be combined with Epilogue.
 	Accumulate bool
 	// Workers bounds the goroutines used; 0 means runtime.GOMAXPROCS(0).
 	Workers int
-	// NoAsm forces the portable Go micro-kernel (for tests and
-	// comparisons).
+	// Kernel chooses the micro-kernel (for tests and comparisons);
+	// KernelAuto means DefaultKernel. A kernel this CPU does not run is
+	// an error.
+	Kernel Kernel
+	// NoAsm forces the portable Go micro-kernel, like Kernel: KernelGo.
 	NoAsm bool
+	// Epilogue, when set, is applied to every element of C after its sum
+	// (see Epilogue).
+	Epilogue *Epilogue
+	// Workspace, when set, supplies the packing buffers, so that repeated
+	// products allocate nothing once it has grown to their size. It must
+	// not be used by two products at the same time.
+	Workspace *Workspace
+}
+
+// kernelAsked names the kernel o asks for, for errors.
+func (o Options) kernelAsked() Kernel {
+	if o.NoAsm {
+		return KernelGo
+	}
+	return o.Kernel
 }
 
 // Mul computes c = a·b (c += a·b with Options.Accumulate). c must not be
 // transposed and must not overlap a or b. It returns an error, and leaves c
 // unchanged, when the shapes disagree or a view does not fit its data.
 func Mul(c, a, b Matrix, o Options) error {
-	if err := checkShapes(c, a, b); err != nil {
+	if err := checkViews(a, b); err != nil {
 		return err
 	}
-	return mul(c, a, b, nil, o)
+	if err := checkProduct(c, a, b); err != nil {
+		return err
+	}
+	return mul(problem{c: c, a: a, b: b}, o)
 }
 
 // PanelWidth is the number of columns of B in one packed panel (see
-// Source).
-const PanelWidth = nr
+// Source). Every kernel reads B in panels of this width.
+const PanelWidth = 16
 
 // Source is a matrix B that packs itself, for products whose B is never
 // stored whole (an implicit im2col, say).
@@ -152,64 +168,91 @@ type Source interface {
 
 // MulSource computes c = a·b like Mul, with b supplied by a Source.
 func MulSource(c, a Matrix, b Source, o Options) error {
-	for _, v := range []struct {
-		name string
-		m    Matrix
-	}{{"a", a}, {"c", c}} {
-		if err := v.m.check(v.name); err != nil {
+	if b == nil {
+		return fmt.Errorf("gemm: nil source")
+	}
+	rows, cols := b.Size()
+	bv := Matrix{Rows: rows, Cols: cols}
+	if err := checkViews(a); err != nil {
+		return err
+	}
+	if err := checkProduct(c, a, bv); err != nil {
+		return err
+	}
+	return mul(problem{c: c, a: a, b: bv, src: b}, o)
+}
+
+// checkViews checks that the operands a and, if given, b fit their data.
+func checkViews(a Matrix, b ...Matrix) error {
+	if err := a.check("a"); err != nil {
+		return err
+	}
+	for _, m := range b {
+		if err := m.check("b"); err != nil {
 			return err
 		}
 	}
-	rows, cols := b.Size()
-	if c.Trans || c.Index != nil {
-		return fmt.Errorf("gemm: c must be a plain row-major view")
-	}
-	if a.Rows != c.Rows || cols != c.Cols || a.Cols != rows {
-		return fmt.Errorf("gemm: shapes disagree: c %d×%d = a %d×%d · b %d×%d", c.Rows, c.Cols, a.Rows, a.Cols, rows, cols)
-	}
-	return mul(c, a, Matrix{Rows: rows, Cols: cols}, b, o)
-}
-
-// mul runs a validated product, b packed by src when src is set.
-func mul(c, a, b Matrix, src Source, o Options) error {
-	m, n, k := c.Rows, c.Cols, a.Cols
-	if m == 0 || n == 0 {
-		return nil
-	}
-	if k == 0 {
-		if !o.Accumulate {
-			for i := 0; i < m; i++ {
-				clear(c.Data[i*c.Stride : i*c.Stride+n])
-			}
-		}
-		return nil
-	}
-	kern := goKernel
-	if hasAsm && !o.NoAsm {
-		kern = asmKernel
-	}
-	p := problem{c: c, a: a, b: b, src: src, acc: o.Accumulate, kern: kern}
-	p.run(workers(o.Workers, m, n, k))
 	return nil
 }
 
-// checkShapes validates the three views against each other.
-func checkShapes(c, a, b Matrix) error {
-	for _, v := range []struct {
-		name string
-		m    Matrix
-	}{{"a", a}, {"b", b}, {"c", c}} {
-		if err := v.m.check(v.name); err != nil {
-			return err
-		}
+// checkProduct validates c and the shapes of c = a·b (the operands are
+// checked by checkViews, when they have data).
+func checkProduct(c, a, b Matrix) error {
+	if err := c.check("c"); err != nil {
+		return err
 	}
 	if c.Trans || c.Index != nil {
 		return fmt.Errorf("gemm: c must be a plain row-major view")
 	}
-	if a.Rows != c.Rows || b.Cols != c.Cols || a.Cols != b.Rows {
+	if a.Rows != c.Rows || b.Cols != c.Cols || a.Cols != b.Rows || b.Rows < 0 || b.Cols < 0 {
 		return fmt.Errorf("gemm: shapes disagree: c %d×%d = a %d×%d · b %d×%d", c.Rows, c.Cols, a.Rows, a.Cols, b.Rows, b.Cols)
 	}
 	return nil
+}
+
+// mul completes p from o and runs it.
+func mul(p problem, o Options) error {
+	k, err := o.resolve()
+	if err != nil {
+		return err
+	}
+	if o.Epilogue != nil {
+		if o.Accumulate {
+			return fmt.Errorf("gemm: an epilogue cannot accumulate")
+		}
+		if err := o.Epilogue.check(p.c.Rows, p.c.Cols); err != nil {
+			return err
+		}
+	}
+	p.mk, p.k, p.acc, p.ep = micros(k), p.a.Cols, o.Accumulate, o.Epilogue
+	m, n := p.c.Rows, p.c.Cols
+	if m == 0 || n == 0 {
+		return nil
+	}
+	if p.k == 0 {
+		p.zero()
+		return nil
+	}
+	ws := o.Workspace
+	if ws == nil {
+		ws = new(Workspace)
+	}
+	p.run(workers(o.Workers, m, n, p.k), ws)
+	return nil
+}
+
+// zero computes an empty sum: c = 0 (unchanged with acc), then the
+// epilogue.
+func (p *problem) zero() {
+	for i := 0; i < p.c.Rows; i++ {
+		row := p.c.Data[i*p.c.Stride : i*p.c.Stride+p.c.Cols]
+		if !p.acc {
+			clear(row)
+		}
+		if p.ep != nil {
+			p.mk.epilogue(p.ep, row, i, 0)
+		}
+	}
 }
 
 // workers chooses how many goroutines an m×n×k product uses.
@@ -220,114 +263,5 @@ func workers(limit, m, n, k int) int {
 	if m*n*k < minParallel {
 		return 1
 	}
-	// No more workers than tiles along the split dimension.
-	tiles := max((n+nr-1)/nr, (m+mr-1)/mr)
-	return max(1, min(limit, tiles))
+	return max(1, min(limit, max(m, n)))
 }
-
-// kernel computes a packed mr×nr tile into c (see asmKernel).
-type kernel func(kc int, a, b, c []float32, ldc int, acc bool)
-
-// problem is one validated multiplication.
-type problem struct {
-	c, a, b Matrix
-	src     Source // packs b when set
-	acc     bool
-	kern    kernel
-}
-
-// run splits the product along its longer side, in whole tiles, over w
-// goroutines, each computing its part with its own packing buffers.
-func (p problem) run(w int) {
-	m, n := p.c.Rows, p.c.Cols
-	if w <= 1 {
-		p.serial(0, m, 0, n)
-		return
-	}
-	splitN := (n+nr-1)/nr >= (m+mr-1)/mr
-	size, unit := m, mr
-	if splitN {
-		size, unit = n, nr
-	}
-	per := ((size+w-1)/w + unit - 1) / unit * unit
-	var wg sync.WaitGroup
-	for lo := 0; lo < size; lo += per {
-		hi := min(lo+per, size)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if splitN {
-				p.serial(0, m, lo, hi)
-			} else {
-				p.serial(lo, hi, 0, n)
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-// serial computes rows [i0, i1) and columns [j0, j1) of c on one goroutine,
-// blocking as the package comment describes.
-func (p problem) serial(i0, i1, j0, j1 int) {
-	k := p.a.Cols
-	bufA := make([]float32, min(mc, roundUp(i1-i0, mr))*min(kc, k))
-	bufB := make([]float32, min(nc, roundUp(j1-j0, nr))*min(kc, k))
-	var tmp [mr * nr]float32
-	for jc := j0; jc < j1; jc += nc {
-		ncur := min(nc, j1-jc)
-		for pc := 0; pc < k; pc += kc {
-			kcur := min(kc, k-pc)
-			if p.src != nil {
-				packSource(bufB, p.src, pc, kcur, jc, ncur)
-			} else {
-				packB(bufB, p.b, pc, kcur, jc, ncur)
-			}
-			acc := p.acc || pc > 0
-			for ic := i0; ic < i1; ic += mc {
-				mcur := min(mc, i1-ic)
-				packA(bufA, p.a, ic, mcur, pc, kcur)
-				p.macro(bufA, bufB, ic, mcur, jc, ncur, kcur, acc, &tmp)
-			}
-		}
-	}
-}
-
-// macro multiplies a packed mcur×kcur block of A by a packed kcur×ncur
-// panel of B into c at (ic, jc), tile by tile; partial edge tiles go
-// through tmp.
-func (p problem) macro(pa, pb []float32, ic, mcur, jc, ncur, kcur int, acc bool, tmp *[mr * nr]float32) {
-	ldc := p.c.Stride
-	for jr := 0; jr < ncur; jr += nr {
-		bs := pb[jr*kcur : (jr+nr)*kcur]
-		nw := min(nr, ncur-jr)
-		for ir := 0; ir < mcur; ir += mr {
-			as := pa[ir*kcur : (ir+mr)*kcur]
-			mw := min(mr, mcur-ir)
-			off := (ic+ir)*ldc + jc + jr
-			if mw == mr && nw == nr {
-				p.kern(kcur, as, bs, p.c.Data[off:], ldc, acc)
-				continue
-			}
-			p.kern(kcur, as, bs, tmp[:], nr, false)
-			addTile(p.c.Data[off:], ldc, tmp, mw, nw, acc)
-		}
-	}
-}
-
-// addTile stores (or, with acc, adds) the top-left mw×nw of tmp into c.
-func addTile(c []float32, ldc int, tmp *[mr * nr]float32, mw, nw int, acc bool) {
-	for i := 0; i < mw; i++ {
-		row := c[i*ldc : i*ldc+nw]
-		src := tmp[i*nr : i*nr+nw]
-		if acc {
-			for j, v := range src {
-				row[j] += v
-			}
-		} else {
-			copy(row, src)
-		}
-	}
-}
-
-// roundUp rounds x up to a multiple of u.
-func roundUp(x, u int) int { return (x + u - 1) / u * u }

@@ -88,7 +88,8 @@ func TestMulSmallShapes(t *testing.T) {
 	for _, m := range sizes {
 		for _, n := range sizes {
 			for _, k := range sizes {
-				o := Options{Accumulate: rng.IntN(2) == 0, Workers: 1 + rng.IntN(3), NoAsm: rng.IntN(4) == 0}
+				ks := Kernels()
+				o := Options{Accumulate: rng.IntN(2) == 0, Workers: 1 + rng.IntN(3), Kernel: ks[rng.IntN(len(ks))]}
 				checkMul(t, rng, m, n, k, rng.IntN(2) == 0, rng.IntN(2) == 0, o)
 			}
 		}
@@ -100,7 +101,15 @@ func TestMulEveryVariant(t *testing.T) {
 	for _, s := range [][3]int{{1, 1, 1}, {6, 16, 1}, {13, 37, 29}, {70, 70, 70}, {125, 1030, 260}, {7, 2100, 9}, {250, 3, 520}} {
 		for _, ta := range []bool{false, true} {
 			for _, tb := range []bool{false, true} {
-				for _, o := range []Options{{}, {Accumulate: true}, {Workers: 2}, {Workers: 3, Accumulate: true}, {NoAsm: true}, {NoAsm: true, Workers: 2, Accumulate: true}} {
+				opts := []Options{{NoAsm: true}, {NoAsm: true, Workers: 2, Accumulate: true}}
+				for _, k := range Kernels() {
+					if raceEnabled { // one concurrent run per kernel: the reference is slow under the race detector
+						opts = append(opts, Options{Kernel: k, Workers: 3, Accumulate: true})
+						continue
+					}
+					opts = append(opts, Options{Kernel: k}, Options{Kernel: k, Accumulate: true}, Options{Kernel: k, Workers: 2}, Options{Kernel: k, Workers: 3, Accumulate: true})
+				}
+				for _, o := range opts {
 					t.Run(fmt.Sprintf("%v/ta=%v/tb=%v/%+v", s, ta, tb, o), func(t *testing.T) {
 						checkMul(t, rng, s[0], s[1], s[2], ta, tb, o)
 					})
@@ -131,11 +140,15 @@ func TestMulResNetShapes(t *testing.T) {
 		t.Skip("slow reference products (skipped with -short and -race)")
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, s := range resnetShapes {
+	for i, s := range resnetShapes {
 		t.Run(s.name, func(t *testing.T) {
-			checkMul(t, rng, s.m, s.n, s.k, false, false, Options{})
+			ks := Kernels()[1:] // the assembly kernels; Go's is slow here
+			if len(ks) == 0 {
+				ks = Kernels()
+			}
+			checkMul(t, rng, s.m, s.n, s.k, false, false, Options{Kernel: ks[i%len(ks)]})
 			// backward data: Wᵀ·dY
-			checkMul(t, rng, s.k, s.n, s.m, true, false, Options{Workers: 2})
+			checkMul(t, rng, s.k, s.n, s.m, true, false, Options{Workers: 2, Kernel: ks[(i+1)%len(ks)]})
 		})
 	}
 }
@@ -158,7 +171,11 @@ func (s matrixSource) Pack(panel []float32, p0, depth, j0, w int) {
 func TestMulSourceMatchesMul(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	for _, s := range [][3]int{{1, 1, 1}, {7, 33, 5}, {64, 300, 147}, {130, 1100, 270}} {
-		for _, o := range []Options{{}, {Workers: 2, Accumulate: true}, {NoAsm: true}} {
+		opts := []Options{{}, {NoAsm: true}}
+		for _, k := range Kernels() {
+			opts = append(opts, Options{Kernel: k, Workers: 2, Accumulate: true})
+		}
+		for _, o := range opts {
 			a, b := view(rng, s[0], s[2], false), view(rng, s[2], s[1], rng.IntN(2) == 0)
 			c1, c2 := view(rng, s[0], s[1], false), Matrix{}
 			c2 = c1
@@ -223,7 +240,8 @@ func FuzzMul(f *testing.F) {
 	f.Add(uint8(70), uint8(1), uint8(70), uint8(15), uint64(2))
 	f.Fuzz(func(t *testing.T, m, n, k, flags uint8, seed uint64) {
 		rng := rand.New(rand.NewPCG(seed, 7))
-		o := Options{Accumulate: flags&4 != 0, NoAsm: flags&8 != 0, Workers: int(flags>>4) % 4}
+		ks := Kernels()
+		o := Options{Accumulate: flags&4 != 0, Kernel: ks[int(flags>>3&3)%len(ks)], Workers: int(flags>>5) % 4}
 		checkMul(t, rng, int(m%80)+1, int(n%80)+1, int(k%80), flags&1 != 0, flags&2 != 0, o)
 	})
 }

@@ -2,11 +2,15 @@
 
 package gemm
 
-// hasAsm is false: there is no assembly micro-kernel on this architecture.
-const hasAsm = false
+// There is no assembly on this architecture.
+const (
+	hasAVX2   = false
+	hasAVX512 = false
+)
 
-// asmKernel is never called without hasAsm; it falls back to the Go
-// kernel so that the package builds everywhere.
-func asmKernel(kc int, a, b, c []float32, ldc int, acc bool) {
-	goKernel(kc, a, b, c, ldc, acc)
-}
+// avx2Micro is never used without hasAVX2; it is the portable kernel so
+// that the package builds everywhere.
+func avx2Micro() micro { return micros(KernelGo) }
+
+// avx512Micro is never used without hasAVX512 (see avx2Micro).
+func avx512Micro() micro { return micros(KernelGo) }
