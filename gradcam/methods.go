@@ -294,10 +294,15 @@ func channelSum(acts func(d LayerData) []float32) mapFunc {
 	return func(d LayerData) ([]float32, error) { return sumChannels(d, acts(d)), nil }
 }
 
-// eigenCAMMap computes pytorch-grad-cam's get_2d_projection in float64:
-// NaN → 0, the HW×C matrix centred per channel, its SVD, and the projection
-// of the centred rows on the first right singular vector.
-func eigenCAMMap(d LayerData) ([]float32, error) {
+// eigenCAMMap computes pytorch-grad-cam's get_2d_projection of the
+// activation with EigenCAM's sign rule (eigenSign).
+func eigenCAMMap(d LayerData) ([]float32, error) { return projectFirstComponent(d, eigenSign) }
+
+// projectFirstComponent computes pytorch-grad-cam's get_2d_projection of
+// d.Acts in float64: NaN → 0, the HW×C matrix centred per channel, its
+// SVD, and the projection of the centred rows on the first right singular
+// vector v0, multiplied by sign(v0).
+func projectFirstComponent(d LayerData, sign func(v0 []float64) float64) ([]float32, error) {
 	n := d.H * d.W
 	a := mat.NewDense(n, d.C, nil)
 	for c := 0; c < d.C; c++ {
@@ -318,16 +323,16 @@ func eigenCAMMap(d LayerData) ([]float32, error) {
 		}
 	}
 	if !finiteDense(a) {
-		return nil, errors.New("gradcam: eigencam: activation has infinite values")
+		return nil, errors.New("gradcam: eigen projection: activation has infinite values")
 	}
 	proj, v0, err := eigenProjection(a)
 	if err != nil {
 		return nil, err
 	}
-	sign := eigenSign(v0)
+	s := sign(v0)
 	out := make([]float32, n)
 	for i, p := range proj {
-		out[i] = float32(sign * p)
+		out[i] = float32(s * p)
 	}
 	return out, nil
 }
@@ -337,7 +342,7 @@ func eigenCAMMap(d LayerData) ([]float32, error) {
 func eigenProjection(a *mat.Dense) (proj, v0 []float64, err error) {
 	var svd mat.SVD
 	if !svd.Factorize(a, mat.SVDThinV) {
-		return nil, nil, errors.New("gradcam: eigencam: SVD did not converge")
+		return nil, nil, errors.New("gradcam: eigen projection: SVD did not converge")
 	}
 	var v mat.Dense
 	svd.VTo(&v)
