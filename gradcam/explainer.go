@@ -455,4 +455,3 @@ func (r *Result) MapAt(width, height int) ([]float32, error) {
 	m, _, err := Finalize(flat, h, w, height, width)
 	return m, err
 }
-
