@@ -41,7 +41,8 @@ func (e *Explainer) Occlusion(ctx context.Context, x []float32, r *Result) (*occ
 		return nil, fmt.Errorf("gradcam: occlusion: %w", err)
 	}
 	t := r.TargetIndex
-	out := &occlusion.Result{Target: r.Target, Before: resnet.Softmax(logits[0])[t], BorderPixels: band}
+	plain := e.model.Prediction(logits[0])
+	out := &occlusion.Result{Target: r.Target, Before: plain.Probs[t], Predicted: plain.Label, BorderPixels: band}
 	for i, reg := range regions {
 		p := e.model.Prediction(logits[1+i])
 		out.Checks = append(out.Checks, occlusion.Check{

@@ -52,6 +52,8 @@ type Result struct {
 	// unaltered input.
 	Target string  `json:"target"`
 	Before float64 `json:"before"`
+	// Predicted is the class the model predicts on the unaltered input.
+	Predicted string `json:"predicted"`
 	// BorderPixels is the border band's width in pixels of the network
 	// input (22 for 224×224).
 	BorderPixels int `json:"border_px"`
