@@ -117,9 +117,10 @@ type Faithfulness struct {
 }
 
 // Explainer computes CAMs for one model. It differentiates in the model's
-// own Gorgonia graph: a graph with a gradient probe at the target layer
-// and the target score on top, built once per (layer, score) and kept in
-// a pool. An Explainer is safe for concurrent use.
+// own Gorgonia graph: a graph with gradient probes at the target layers
+// and the target score on top, built once per (layers, score, batch: 1, or
+// 6 for AugSmooth) and kept in a pool. An Explainer is safe for
+// concurrent use.
 type Explainer struct {
 	model  *resnet.Model
 	graphs *pool.Pool[graphKey, *camGraph]
