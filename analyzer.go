@@ -82,6 +82,12 @@ type Request struct {
 	// Report writes the educational report; it uses the CAM notes and
 	// computes a default Grad-CAM when CAM is nil.
 	Report bool
+	// Occlusion re-runs the network with parts of the input hidden (the
+	// border band, the map's top 20%, everything outside the central lung
+	// box) and reports the explained class's probability before and after
+	// in CAM.Occlusion and the report; it computes a default Grad-CAM when
+	// CAM is nil. Setting CAM.Occlusion does the same.
+	Occlusion bool
 	// Lang is the report's language; "" means prompt.DefaultLang.
 	Lang prompt.Lang
 	// ReportOptions are passed to llm.WriteReport (streaming, templates).
@@ -155,11 +161,7 @@ func (a *Analyzer) PredictBatch(ctx context.Context, imgs []image.Image) ([]resn
 // run classifies, explains and reports on preprocessed input.
 func (a *Analyzer) run(ctx context.Context, in *preprocess.Input, req Request) (*Result, error) {
 	res := &Result{Input: in}
-	camOpts := req.CAM
-	if camOpts == nil && req.Report {
-		camOpts = &gradcam.Options{}
-	}
-	if camOpts != nil {
+	if camOpts := req.camOptions(); camOpts != nil {
 		cam, err := a.explainer.Explain(ctx, in.Tensor, camOpts)
 		if err != nil {
 			return nil, fmt.Errorf("xray: %w", err)
@@ -188,6 +190,7 @@ func ReportInputs(classes []string, r *Result, lang prompt.Lang) prompt.ReportIn
 	if r.CAM != nil {
 		notes := r.CAM.Notes
 		in.Notes, in.CAMMethod, in.CAMLayer = &notes, r.CAM.Method, r.CAM.Layer
+		addExplainFacts(&in, r.CAM)
 		if f := r.CAM.Faithfulness; f != nil {
 			drop := f.Drop
 			in.Faithfulness = &drop

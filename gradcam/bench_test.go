@@ -42,3 +42,14 @@ func benchExplain(b *testing.B, opts *Options) {
 func BenchmarkGradCAMLayer4(b *testing.B) { benchExplain(b, &Options{}) }
 func BenchmarkGradCAMLayer3(b *testing.B) { benchExplain(b, &Options{Layer: "layer3"}) }
 func BenchmarkEigenCAM(b *testing.B)      { benchExplain(b, &Options{Method: EigenCAM()}) }
+
+// The explanation features, to compare with BenchmarkGradCAMLayer4: aug
+// smoothing runs six copies as one batch of the gradient graph; the
+// fused layers differentiate at three layers in one backward pass; the
+// occlusion check adds one forward batch of four inputs.
+func BenchmarkGradCAMAugSmooth(b *testing.B)   { benchExplain(b, &Options{AugSmooth: true}) }
+func BenchmarkGradCAMEigenSmooth(b *testing.B) { benchExplain(b, &Options{EigenSmooth: true}) }
+func BenchmarkGradCAMLayers234(b *testing.B) {
+	benchExplain(b, &Options{Layers: []string{"layer2", "layer3", "layer4"}})
+}
+func BenchmarkGradCAMOcclusion(b *testing.B) { benchExplain(b, &Options{Occlusion: true}) }

@@ -28,6 +28,32 @@
 // EigenCAM and ScoreCAM, with pytorch-grad-cam 1.5's formulas. A new
 // method is one small type implementing Method.
 //
+// # Smoothing, several layers, occlusion
+//
+// Options.AugSmooth (pytorch-grad-cam's aug_smooth) asks whether the map
+// is stable: the CAM is computed on six copies of the image, as is and
+// mirrored, each at 0.9, 1 and 1.1 times its brightness, mirrored back and
+// averaged. A spot that only one view produces fades; evidence the network
+// finds in every view stays. The six copies run as one batch of the
+// gradient graph.
+//
+// Options.EigenSmooth (eigen_smooth) keeps only the strongest common
+// pattern: instead of adding up the weighted activation channels, it takes
+// their first principal component, as EigenCAM does with the raw
+// activations, which drops the small, noisy contributions.
+//
+// Options.Layers looks at several depths at once (the hypercolumn idea):
+// early layers such as layer2 see edges and fine texture at 28x28, layer4
+// sees whole structures at 7x7. Each layer's map is scaled to 0-1 at the
+// input size and the maps are averaged, all from one backward pass.
+//
+// Options.Occlusion asks the counterfactual question a map cannot answer:
+// does the answer move when part of the image is hidden? The network runs
+// again with the border band set to black (where side markers and labels
+// sit), with the map's top 20% set to black, and with everything outside
+// the central lung box set to black (package occlusion). A large drop
+// means the decision rested on what was hidden.
+//
 // A map shows where the network looked, never what is in the image: it is
 // a teaching aid, not a finding.
 //

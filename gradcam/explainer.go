@@ -1,17 +1,18 @@
 package gradcam
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
-	"sort"
+	"strings"
 
 	"github.com/xrayllm/xray/gradcam/notes"
-	"github.com/xrayllm/xray/internal/graphlock"
+	"github.com/xrayllm/xray/gradcam/occlusion"
 	"github.com/xrayllm/xray/internal/pool"
 	"github.com/xrayllm/xray/resnet"
-	G "gorgonia.org/gorgonia"
 )
 
 // DefaultLayer is the layer CAMs look at unless told otherwise:
@@ -36,23 +37,56 @@ type Options struct {
 	// Faithfulness also measures the confidence drop when only the top 20%
 	// of the map is kept (one extra forward pass).
 	Faithfulness bool
+	// Layers, when not empty, are the target layers instead of Layer:
+	// one map per layer, each post-processed to 224×224 (ReLU, min-max
+	// scaling, resizing), then fused as pytorch-grad-cam does for a list
+	// of target layers (ReLU, mean over the layers, min-max scaling), all
+	// from one backward pass. Early layers see fine detail, late ones
+	// whole structures; the fused map keeps both (the hypercolumn idea).
+	Layers []string
+	// AugSmooth is pytorch-grad-cam's aug_smooth: the CAM is computed on
+	// six copies of the input, {as is, mirrored} × {×0.9, ×1, ×1.1}, each
+	// for its own predicted class (or Target), mirrored back and averaged.
+	// What survives the averaging does not hinge on one exact view of
+	// the image. The six copies run as one batch.
+	AugSmooth bool
+	// EigenSmooth is pytorch-grad-cam's eigen_smooth: the map is the first
+	// principal component of the weighted activations instead of their
+	// sum, which keeps the dominant pattern and drops noise. It changes
+	// every method except EigenCAM, which already is that projection.
+	EigenSmooth bool
+	// Occlusion also re-runs the network with parts of the input hidden
+	// (package occlusion): the border band, the map's top 20%, and
+	// everything outside the central lung box, batched with the plain
+	// input.
+	Occlusion bool
 }
 
 // Result is one image's explanation.
 type Result struct {
-	// Method and Layer say what was computed.
+	// Method and Layer say what was computed; for fused layers Layer
+	// joins their names with "+" ("layer2+layer3+layer4").
 	Method string `json:"method"`
 	Layer  string `json:"layer"`
+	// Layers lists the fused layers when there are several.
+	Layers []string `json:"layers,omitempty"`
+	// AugSmooth and EigenSmooth copy the options that made the map.
+	AugSmooth   bool `json:"aug_smooth,omitempty"`
+	EigenSmooth bool `json:"eigen_smooth,omitempty"`
+	// Variants are the six augmented copies when AugSmooth was set.
+	Variants []Variant `json:"variants,omitempty"`
 	// Target is the explained class; TargetIndex its position.
 	Target      string `json:"target"`
 	TargetIndex int    `json:"target_index"`
 	// Prediction is the model's answer for the image.
 	Prediction resnet.Prediction `json:"-"`
 	// Raw is the low-resolution map after ReLU, before scaling (7x7 at
-	// layer4, 14x14 at layer3), row by row.
+	// layer4, 14x14 at layer3), row by row; with several layers or
+	// AugSmooth, that of the last layer on the unaltered input.
 	Raw [][]float32 `json:"raw"`
 	// Weights are the channel weights for methods that have them
-	// (GradCAM, GradCAM++, XGradCAM, ScoreCAM); nil otherwise.
+	// (GradCAM, GradCAM++, XGradCAM, ScoreCAM), of the layer and input Raw
+	// is of; nil otherwise.
 	Weights []float32 `json:"-"`
 	// Map is the final map, Width×Height values in [0, 1], row-major.
 	Map           []float32 `json:"-"`
@@ -63,6 +97,8 @@ type Result struct {
 	Notes notes.Notes `json:"notes"`
 	// Faithfulness is set when Options.Faithfulness was.
 	Faithfulness *Faithfulness `json:"faithfulness,omitempty"`
+	// Occlusion is set when Options.Occlusion was.
+	Occlusion *occlusion.Result `json:"occlusion,omitempty"`
 }
 
 // Faithfulness measures how much of the model's confidence the top of the
@@ -81,18 +117,13 @@ type Faithfulness struct {
 }
 
 // Explainer computes CAMs for one model. It differentiates in the model's
-// own Gorgonia graph: a graph with a gradient probe at the target layer
-// and the target score on top, built once per (layer, score) and kept in
-// a pool. An Explainer is safe for concurrent use.
+// own Gorgonia graph: a graph with gradient probes at the target layers
+// and the target score on top, built once per (layers, score, batch: 1, or
+// 6 for AugSmooth) and kept in a pool. An Explainer is safe for
+// concurrent use.
 type Explainer struct {
 	model  *resnet.Model
 	graphs *pool.Pool[graphKey, *camGraph]
-}
-
-// graphKey identifies a gradient graph.
-type graphKey struct {
-	layer       string
-	probability bool
 }
 
 // NewExplainer returns an Explainer for m. At most concurrency gradient
@@ -123,7 +154,7 @@ func (e *Explainer) Explain(ctx context.Context, x []float32, opts *Options) (*R
 	return rs[0], nil
 }
 
-// ExplainMethods computes several CAMs of one image at the layer and for
+// ExplainMethods computes several CAMs of one image at the layers and for
 // the target opts names (opts.Method is ignored; an empty methods list
 // means GradCAM), running the network and its gradient once for all.
 func (e *Explainer) ExplainMethods(ctx context.Context, x []float32, methods []Method, opts *Options) ([]*Result, error) {
@@ -135,23 +166,23 @@ func (e *Explainer) ExplainMethods(ctx context.Context, x []float32, methods []M
 		methods = []Method{GradCAM()}
 	}
 	needGrad := slices.ContainsFunc(methods, Method.NeedsGradient)
-	d, pred, err := e.layerData(ctx, x, o, needGrad)
+	r, err := e.runInputs(ctx, x, o, o.AugSmooth, needGrad)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*Result, 0, len(methods))
 	for _, m := range methods {
-		if mm, ok := m.(MaskedMethod); ok {
-			if m, err = e.withMaskedScores(ctx, x, d, mm, o.target(pred)); err != nil {
-				return nil, err
-			}
-		}
-		res, err := e.finish(d, pred, m, o)
+		res, err := e.explainRun(ctx, r, m, o)
 		if err != nil {
 			return nil, err
 		}
 		if o.Faithfulness {
 			if res.Faithfulness, err = e.faithfulness(ctx, x, res); err != nil {
+				return nil, err
+			}
+		}
+		if o.Occlusion {
+			if res.Occlusion, err = e.Occlusion(ctx, x, res); err != nil {
 				return nil, err
 			}
 		}
@@ -164,7 +195,8 @@ func (e *Explainer) ExplainMethods(ctx context.Context, x []float32, methods []M
 type resolved struct {
 	Options
 	method Method
-	class  int // -1: the predicted class
+	layers []string // the target layers, at least one
+	class  int      // -1: the predicted class
 }
 
 // target returns the class to explain given the prediction.
@@ -184,12 +216,20 @@ func (e *Explainer) resolve(opts *Options) (resolved, error) {
 	if o.method == nil {
 		o.method = GradCAM()
 	}
-	if o.Layer == "" {
-		o.Layer = DefaultLayer
+	o.layers = slices.Clone(o.Layers)
+	if len(o.layers) == 0 {
+		o.layers = []string{cmp.Or(o.Layer, DefaultLayer)}
 	}
-	if layers := e.model.SpatialLayerNames(); !slices.Contains(layers, o.Layer) {
-		return o, fmt.Errorf("gradcam: no convolutional layer %q; valid names: %v", o.Layer, layers)
+	valid := e.model.SpatialLayerNames()
+	for i, l := range o.layers {
+		if !slices.Contains(valid, l) {
+			return o, fmt.Errorf("gradcam: no convolutional layer %q; valid names: %v", l, valid)
+		}
+		if slices.Contains(o.layers[:i], l) {
+			return o, fmt.Errorf("gradcam: layer %q listed twice", l)
+		}
 	}
+	o.Layer = strings.Join(o.layers, "+")
 	if o.Target != "" {
 		o.class = slices.Index(e.model.Classes(), o.Target)
 		if o.class < 0 {
@@ -202,64 +242,111 @@ func (e *Explainer) resolve(opts *Options) (resolved, error) {
 // LayerData runs the image and returns the target layer's activation and,
 // for gradient methods, the gradient of the target score with respect to
 // it, with the prediction: the inputs every method works from, exposed for
-// teaching and for methods of one's own.
+// teaching and for methods of one's own. With several layers it is the
+// last one's; AugSmooth is ignored.
 func (e *Explainer) LayerData(ctx context.Context, x []float32, opts *Options) (LayerData, resnet.Prediction, error) {
 	o, err := e.resolve(opts)
 	if err != nil {
 		return LayerData{}, resnet.Prediction{}, err
 	}
-	return e.layerData(ctx, x, o, o.method.NeedsGradient())
-}
-
-func (e *Explainer) layerData(ctx context.Context, x []float32, o resolved, needGrad bool) (LayerData, resnet.Prediction, error) {
-	if len(x) != 3*resnet.InputSize*resnet.InputSize {
-		return LayerData{}, resnet.Prediction{}, fmt.Errorf("gradcam: input has %d values, want one 3×%d×%d image", len(x), resnet.InputSize, resnet.InputSize)
-	}
-	if !needGrad {
-		return e.forwardData(ctx, x, o.Layer)
-	}
-	key := graphKey{layer: o.Layer, probability: o.Probability}
-	g, err := e.graphs.Get(ctx, key)
-	if err != nil {
-		return LayerData{}, resnet.Prediction{}, fmt.Errorf("gradcam: %w", err)
-	}
-	d, logits, err := g.run(x, o.class)
-	e.graphs.Put(key, g, err == nil)
+	r, err := e.runInputs(ctx, x, o, false, o.method.NeedsGradient())
 	if err != nil {
 		return LayerData{}, resnet.Prediction{}, err
 	}
-	return d, e.model.Prediction(logits), nil
+	return r.data[0][len(o.layers)-1], r.preds[0], nil
 }
 
-// forwardData gets the activation without a gradient.
-func (e *Explainer) forwardData(ctx context.Context, x []float32, layer string) (LayerData, resnet.Prediction, error) {
-	acts, err := e.model.Activations(ctx, x, layer, "fc")
-	if err != nil {
-		return LayerData{}, resnet.Prediction{}, fmt.Errorf("gradcam: %w", err)
+// inputRun is the network run on an image, or on its aug-smoothing copies
+// as one batch: per input, its data at every target layer and the
+// prediction.
+type inputRun struct {
+	x     []float32 // the inputs, concatenated
+	augs  []augment
+	plain int // index of the unaltered input
+	data  [][]LayerData
+	preds []resnet.Prediction
+}
+
+// input returns input i of the batch.
+func (r *inputRun) input(i int) []float32 {
+	n := len(r.x) / len(r.augs)
+	return r.x[i*n : (i+1)*n]
+}
+
+// runInputs runs x, or its six aug-smoothing copies, through the
+// gradient graph (or only forward for gradient-free methods).
+func (e *Explainer) runInputs(ctx context.Context, x []float32, o resolved, smooth, needGrad bool) (*inputRun, error) {
+	if len(x) != 3*resnet.InputSize*resnet.InputSize {
+		return nil, fmt.Errorf("gradcam: input has %d values, want one 3×%d×%d image", len(x), resnet.InputSize, resnet.InputSize)
 	}
-	a := acts[layer]
-	d := LayerData{C: a.Shape[1], H: a.Shape[2], W: a.Shape[3], Acts: a.Data}
-	return d, e.model.Prediction(acts["fc"].Data), nil
-}
-
-// finish applies the method and the post-processing.
-func (e *Explainer) finish(d LayerData, pred resnet.Prediction, m Method, o resolved) (*Result, error) {
-	raw, err := m.Map(d)
+	r := &inputRun{}
+	r.augs, r.plain = augments(smooth)
+	r.x = batchInputs(x, r.augs)
+	var logits [][]float32
+	var err error
+	if needGrad {
+		r.data, logits, err = e.gradientData(ctx, r.x, len(r.augs), o.layers, o)
+	} else {
+		r.data, logits, err = e.forwardData(ctx, r.x, len(r.augs), o.layers)
+	}
 	if err != nil {
 		return nil, err
 	}
+	for _, l := range logits {
+		r.preds = append(r.preds, e.model.Prediction(l))
+	}
+	return r, nil
+}
+
+// explainRun computes method m's map from a run: per input and layer the
+// raw map, post-processed to the input size; the layers fused; the
+// aug-smoothing copies mirrored back and averaged.
+func (e *Explainer) explainRun(ctx context.Context, r *inputRun, m Method, o resolved) (*Result, error) {
 	size := resnet.InputSize
-	cam, empty, err := Finalize(raw, d.H, d.W, size, size)
-	if err != nil {
-		return nil, err
+	maps := make([][]float32, len(r.augs))
+	var raw []float32
+	var rawData LayerData
+	var base Method
+	for i, a := range r.augs {
+		perLayer := make([][]float32, len(r.data[i]))
+		for l, d := range r.data[i] {
+			mapper, bound, err := e.bind(ctx, r.input(i), d, m, o.target(r.preds[i]), o.EigenSmooth)
+			if err != nil {
+				return nil, err
+			}
+			lraw, err := mapper.Map(d)
+			if err != nil {
+				return nil, err
+			}
+			if perLayer[l], err = scaleToSize(lraw, d.H, d.W, size, size); err != nil {
+				return nil, err
+			}
+			if i == r.plain && l == len(r.data[i])-1 {
+				raw, rawData, base = lraw, d, bound
+			}
+		}
+		maps[i] = a.undo(fuseLayers(perLayer), size, size)
 	}
+	cam := maps[0]
+	if len(maps) > 1 {
+		cam = meanMaps(maps)
+	}
+	pred := r.preds[r.plain]
 	t := o.target(pred)
 	res := &Result{
-		Method: m.Name(), Layer: o.Layer, Target: e.model.Classes()[t], TargetIndex: t,
-		Prediction: pred, Raw: rows(relu(raw), d.W), Map: cam, Width: size, Height: size, Empty: empty,
+		Method: m.Name(), Layer: o.Layer, AugSmooth: o.AugSmooth, EigenSmooth: o.EigenSmooth,
+		Target: e.model.Classes()[t], TargetIndex: t, Prediction: pred,
+		Raw: rows(relu(raw), rawData.W), Map: cam, Width: size, Height: size, Empty: allZero(cam),
 	}
-	if wm, ok := m.(WeightedMethod); ok {
-		if res.Weights, err = wm.Weights(d); err != nil {
+	if len(o.layers) > 1 {
+		res.Layers = slices.Clone(o.layers)
+	}
+	if o.AugSmooth {
+		res.Variants = e.variants(r, o)
+	}
+	var err error
+	if wm, ok := base.(WeightedMethod); ok {
+		if res.Weights, err = wm.Weights(rawData); err != nil {
 			return nil, err
 		}
 	}
@@ -267,6 +354,36 @@ func (e *Explainer) finish(d LayerData, pred resnet.Prediction, m Method, o reso
 		return nil, err
 	}
 	return res, nil
+}
+
+// bind prepares m for one input's layer data: a MaskedMethod gets the
+// scores of its masked passes, and with eigen smoothing the map becomes
+// the projection. It returns the method to map with and the method before
+// smoothing (whose weights a Result shows).
+func (e *Explainer) bind(ctx context.Context, x []float32, d LayerData, m Method, target int, eigen bool) (mapper, bound Method, err error) {
+	bound = m
+	if mm, ok := m.(MaskedMethod); ok {
+		if bound, err = e.withMaskedScores(ctx, x, d, mm, target); err != nil {
+			return nil, nil, err
+		}
+	}
+	if !eigen {
+		return bound, bound, nil
+	}
+	mapper, err = eigenSmooth(bound)
+	return mapper, bound, err
+}
+
+// variants describes the aug-smoothing copies and the model's answer on
+// each.
+func (e *Explainer) variants(r *inputRun, o resolved) []Variant {
+	classes := e.model.Classes()
+	out := make([]Variant, len(r.augs))
+	for i, a := range r.augs {
+		t := o.target(r.preds[i])
+		out[i] = Variant{Flipped: a.flip, Factor: math.Round(float64(a.factor)*100) / 100, Target: classes[t], Probability: r.preds[i].Probs[t]}
+	}
+	return out
 }
 
 // relu returns max(v, 0) elementwise in a new slice.
@@ -288,20 +405,14 @@ func rows(v []float32, w int) [][]float32 {
 }
 
 // keptFraction is the share of the map Faithfulness keeps.
-const keptFraction = 0.2
+const keptFraction = occlusion.CAMTopFraction
 
 // faithfulness keeps the top 20% of the map and measures the target's
 // probability before and after.
 func (e *Explainer) faithfulness(ctx context.Context, x []float32, r *Result) (*Faithfulness, error) {
-	sorted := slices.Clone(r.Map)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] > sorted[j] })
-	k := int(keptFraction * float64(len(sorted)))
-	threshold := sorted[max(k-1, 0)]
-	mask := make([]float32, len(r.Map))
-	for i, v := range r.Map {
-		if v >= threshold && v > 0 {
-			mask[i] = 1
-		}
+	mask, err := occlusion.KeepTop(r.Map, keptFraction)
+	if err != nil {
+		return nil, fmt.Errorf("gradcam: faithfulness: %w", err)
 	}
 	logits, err := e.model.Forward(ctx, maskInput(x, mask))
 	if err != nil {
@@ -316,94 +427,21 @@ func (e *Explainer) faithfulness(ctx context.Context, x []float32, r *Result) (*
 	return f, nil
 }
 
-// camGraph is a model graph with a gradient probe at one layer and the
-// target score on top, compiled into a machine.
-type camGraph struct {
-	graph   *resnet.Graph
-	layer   *G.Node
-	grad    *G.Node
-	targets []int
-	vm      G.VM
-}
-
-// newGraph builds the gradient graph for key.
-func (e *Explainer) newGraph(key graphKey) (*camGraph, error) {
-	g, err := e.model.NewGraph(resnet.GraphOptions{Probes: []string{key.layer}, Fuse: true})
-	if err != nil {
-		return nil, fmt.Errorf("gradcam: %w", err)
-	}
-	cg := &camGraph{graph: g, targets: []int{-1}}
-	if cg.layer, err = g.Node(key.layer); err != nil {
-		return nil, fmt.Errorf("gradcam: %w", err)
-	}
-	probe, err := g.Probe(key.layer)
-	if err != nil {
-		return nil, fmt.Errorf("gradcam: %w", err)
-	}
-	graphlock.Do(func() { err = cg.addGradient(probe, key.probability) })
-	if err != nil {
-		return nil, err
-	}
-	return cg, nil
-}
-
-// addGradient puts the target score on the graph, differentiates it with
-// respect to the probe and compiles what the CAM reads.
-func (cg *camGraph) addGradient(probe *G.Node, probability bool) error {
-	g := cg.graph
-	scores := g.Logits()
-	var err error
-	if probability {
-		if scores, err = G.SoftMax(scores); err != nil {
-			return fmt.Errorf("gradcam: softmax: %w", err)
-		}
-	}
-	score, err := newTargetScore(scores, cg.targets)
-	if err != nil {
-		return fmt.Errorf("gradcam: target score: %w", err)
-	}
-	grads, err := G.Grad(score, probe)
-	if err != nil {
-		return fmt.Errorf("gradcam: differentiating at %s: %w", cg.layer.Name(), err)
-	}
-	cg.grad = grads[0]
-	// Compile only what the gradient, the activation and the logits need:
-	// Gorgonia's symbolic gradients also create weight gradients that a CAM
-	// never reads.
-	sub := g.ExprGraph().SubgraphRoots(cg.grad, cg.layer, g.Logits())
-	cg.vm = G.NewTapeMachine(sub)
-	return nil
-}
-
-// run computes the activation, the gradient and the logits for one image;
-// class -1 targets the predicted class.
-func (cg *camGraph) run(x []float32, class int) (LayerData, []float32, error) {
-	cg.targets[0] = class
-	if err := cg.graph.Run(cg.vm, x); err != nil {
-		return LayerData{}, nil, fmt.Errorf("gradcam: %w", err)
-	}
-	shape, acts, err := resnet.NodeValue(cg.layer)
-	if err != nil {
-		return LayerData{}, nil, err
-	}
-	_, grads, err := resnet.NodeValue(cg.grad)
-	if err != nil {
-		return LayerData{}, nil, err
-	}
-	_, logits, err := resnet.NodeValue(cg.graph.Logits())
-	if err != nil {
-		return LayerData{}, nil, err
-	}
-	return LayerData{C: shape[1], H: shape[2], W: shape[3], Acts: acts, Grads: grads}, logits, nil
-}
-
-// close releases the machine.
-func (cg *camGraph) close() { cg.vm.Close() }
-
 // MapAt returns the map at another size, e.g. the original image's for a
 // full-resolution overlay: the raw map post-processed straight to
-// width×height, as Finalize does for the input size.
+// width×height, as Finalize does for the input size. A map of fused layers
+// or aug smoothing has no single raw map; it is resized from Map with
+// ResizeBilinear.
 func (r *Result) MapAt(width, height int) ([]float32, error) {
+	if len(r.Layers) > 1 || r.AugSmooth {
+		if err := checkSize("map", len(r.Map), r.Height, r.Width); err != nil {
+			return nil, err
+		}
+		if err := checkSize("map at", -1, height, width); err != nil {
+			return nil, err
+		}
+		return ResizeBilinear(r.Map, r.Height, r.Width, height, width), nil
+	}
 	if len(r.Raw) == 0 {
 		return nil, fmt.Errorf("gradcam: result has no raw map")
 	}
@@ -417,25 +455,4 @@ func (r *Result) MapAt(width, height int) ([]float32, error) {
 	}
 	m, _, err := Finalize(flat, h, w, height, width)
 	return m, err
-}
-
-// Dot renders the gradient graph Explain uses for opts (layer and score)
-// in Graphviz's dot language: the forward network, the probe at the target
-// layer and the backward pass to it.
-func (e *Explainer) Dot(opts *Options) (dot string, err error) {
-	o, err := e.resolve(opts)
-	if err != nil {
-		return "", err
-	}
-	cg, err := e.newGraph(graphKey{layer: o.Layer, probability: o.Probability})
-	if err != nil {
-		return "", err
-	}
-	defer cg.close()
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("gradcam: rendering the graph: %v", p)
-		}
-	}()
-	return cg.graph.ExprGraph().ToDot(), nil
 }

@@ -86,11 +86,13 @@ func (m weighted) Map(d LayerData) ([]float32, error) {
 }
 
 // spatial is a method defined directly by its map, as in pytorch-grad-cam's
-// get_cam_image overrides.
+// get_cam_image overrides. Methods whose map is a channel sum of
+// spatially weighted activations also set acts.
 type spatial struct {
 	name string
 	grad bool
 	fn   mapFunc
+	acts func(d LayerData) []float32
 }
 
 func (m spatial) Name() string        { return m.name }
@@ -110,7 +112,9 @@ func GradCAM() Method { return weighted{name: "gradcam", grad: true, weights: gr
 
 // HiResCAM (Draelos & Carin 2020) multiplies gradient and activation
 // element-wise and sums over channels: sum_c G[c]*A[c].
-func HiResCAM() Method { return spatial{name: "hirescam", grad: true, fn: hiResCAMMap} }
+func HiResCAM() Method {
+	return spatial{name: "hirescam", grad: true, fn: channelSum(hiResCAMActs), acts: hiResCAMActs}
+}
 
 // GradCAMPlusPlus is Grad-CAM++ (Chattopadhay et al. 2018, eq. 19, as
 // pytorch-grad-cam computes it): with S[c] = sum_ij A[c,i,j],
@@ -126,7 +130,9 @@ func XGradCAM() Method { return weighted{name: "xgradcam", grad: true, weights: 
 
 // LayerCAM (Jiang et al. 2021) weights every activation by its positive
 // gradient: sum_c max(G[c],0)·A[c].
-func LayerCAM() Method { return spatial{name: "layercam", grad: true, fn: layerCAMMap} }
+func LayerCAM() Method {
+	return spatial{name: "layercam", grad: true, fn: channelSum(layerCAMActs), acts: layerCAMActs}
+}
 
 // EigenCAM (Muhammad & Yeasin 2020) needs no gradient: it projects the
 // activation, seen as an H*W × C matrix with each channel's mean removed,
@@ -193,11 +199,17 @@ func (d LayerData) channel(x []float32, c int) []float32 {
 
 // weightedSum returns sum_c w[c]*Acts[c], in float32 like NumPy.
 func weightedSum(d LayerData, w []float32) []float32 {
-	out := make([]float32, d.H*d.W)
+	return sumChannels(d, scaleChannels(d, w))
+}
+
+// sumChannels returns sum_c wa[c] of C*H*W values, channel by channel in
+// float32 like NumPy.
+func sumChannels(d LayerData, wa []float32) []float32 {
+	n := d.H * d.W
+	out := make([]float32, n)
 	for c := 0; c < d.C; c++ {
-		a := d.channel(d.Acts, c)
-		for i, v := range a {
-			out[i] += float32(w[c] * v)
+		for i, v := range wa[c*n : (c+1)*n] {
+			out[i] += v
 		}
 	}
 	return out
@@ -257,34 +269,40 @@ func xGradCAMWeights(d LayerData) []float32 {
 	return w
 }
 
-func hiResCAMMap(d LayerData) ([]float32, error) {
-	out := make([]float32, d.H*d.W)
-	for c := 0; c < d.C; c++ {
-		g, a := d.channel(d.Grads, c), d.channel(d.Acts, c)
-		for i := range out {
-			out[i] += float32(g[i] * a[i])
-		}
+// hiResCAMActs returns G[c]*A[c] for every channel.
+func hiResCAMActs(d LayerData) []float32 {
+	out := make([]float32, len(d.Acts))
+	for i, g := range d.Grads {
+		out[i] = g * d.Acts[i]
 	}
-	return out, nil
+	return out
 }
 
-func layerCAMMap(d LayerData) ([]float32, error) {
-	out := make([]float32, d.H*d.W)
-	for c := 0; c < d.C; c++ {
-		g, a := d.channel(d.Grads, c), d.channel(d.Acts, c)
-		for i := range out {
-			if g[i] > 0 {
-				out[i] += float32(g[i] * a[i])
-			}
+// layerCAMActs returns max(G[c],0)*A[c] for every channel.
+func layerCAMActs(d LayerData) []float32 {
+	out := make([]float32, len(d.Acts))
+	for i, g := range d.Grads {
+		if g > 0 {
+			out[i] = g * d.Acts[i]
 		}
 	}
-	return out, nil
+	return out
 }
 
-// eigenCAMMap computes pytorch-grad-cam's get_2d_projection in float64:
-// NaN → 0, the HW×C matrix centred per channel, its SVD, and the projection
-// of the centred rows on the first right singular vector.
-func eigenCAMMap(d LayerData) ([]float32, error) {
+// channelSum returns the map sum_c acts(d)[c].
+func channelSum(acts func(d LayerData) []float32) mapFunc {
+	return func(d LayerData) ([]float32, error) { return sumChannels(d, acts(d)), nil }
+}
+
+// eigenCAMMap computes pytorch-grad-cam's get_2d_projection of the
+// activation with EigenCAM's sign rule (eigenSign).
+func eigenCAMMap(d LayerData) ([]float32, error) { return projectFirstComponent(d, eigenSign) }
+
+// projectFirstComponent computes pytorch-grad-cam's get_2d_projection of
+// d.Acts in float64: NaN → 0, the HW×C matrix centred per channel, its
+// SVD, and the projection of the centred rows on the first right singular
+// vector v0, multiplied by sign(v0).
+func projectFirstComponent(d LayerData, sign func(v0 []float64) float64) ([]float32, error) {
 	n := d.H * d.W
 	a := mat.NewDense(n, d.C, nil)
 	for c := 0; c < d.C; c++ {
@@ -305,16 +323,16 @@ func eigenCAMMap(d LayerData) ([]float32, error) {
 		}
 	}
 	if !finiteDense(a) {
-		return nil, errors.New("gradcam: eigencam: activation has infinite values")
+		return nil, errors.New("gradcam: eigen projection: activation has infinite values")
 	}
 	proj, v0, err := eigenProjection(a)
 	if err != nil {
 		return nil, err
 	}
-	sign := eigenSign(v0)
+	s := sign(v0)
 	out := make([]float32, n)
 	for i, p := range proj {
-		out[i] = float32(sign * p)
+		out[i] = float32(s * p)
 	}
 	return out, nil
 }
@@ -324,7 +342,7 @@ func eigenCAMMap(d LayerData) ([]float32, error) {
 func eigenProjection(a *mat.Dense) (proj, v0 []float64, err error) {
 	var svd mat.SVD
 	if !svd.Factorize(a, mat.SVDThinV) {
-		return nil, nil, errors.New("gradcam: eigencam: SVD did not converge")
+		return nil, nil, errors.New("gradcam: eigen projection: SVD did not converge")
 	}
 	var v mat.Dense
 	svd.VTo(&v)

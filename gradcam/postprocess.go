@@ -39,11 +39,23 @@ func checkSize(what string, n, h, w int) error {
 // A constant positive map also scales to all zeros, and is reported as
 // empty too. Non-finite values in raw are treated as zero.
 func Finalize(raw []float32, h, w, outH, outW int) (cam []float32, empty bool, err error) {
-	if err := checkSize("finalize: raw map", len(raw), h, w); err != nil {
+	out, err := scaleToSize(raw, h, w, outH, outW)
+	if err != nil {
 		return nil, false, err
 	}
+	MinMaxScale(out)
+	return out, allZero(out), nil
+}
+
+// scaleToSize is Finalize without its last min-max scaling, as
+// pytorch-grad-cam post-processes each target layer's map before fusing
+// them: ReLU, min-max scaling, resizing.
+func scaleToSize(raw []float32, h, w, outH, outW int) ([]float32, error) {
+	if err := checkSize("finalize: raw map", len(raw), h, w); err != nil {
+		return nil, err
+	}
 	if err := checkSize("finalize: output", -1, outH, outW); err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	x := make([]float32, len(raw))
 	positive := false
@@ -54,12 +66,10 @@ func Finalize(raw []float32, h, w, outH, outW int) (cam []float32, empty bool, e
 		}
 	}
 	if !positive {
-		return make([]float32, outH*outW), true, nil
+		return make([]float32, outH*outW), nil
 	}
 	MinMaxScale(x)
-	out := ResizeBilinear(x, h, w, outH, outW)
-	MinMaxScale(out)
-	return out, allZero(out), nil
+	return ResizeBilinear(x, h, w, outH, outW), nil
 }
 
 // MinMaxScale scales x in place as pytorch-grad-cam's scale_cam_image does

@@ -43,6 +43,26 @@ type phrases struct {
 	// page: the border share (%s).
 	borderExplained string
 
+	// fusedLayers says the map fuses several layers' maps: their number
+	// (%d) and their names, comma separated (%s).
+	fusedLayers string
+	// occlusionLine is one occlusion check: what was hidden, the class, its
+	// probability before and after, occlusionFlip or "", and the verdict
+	// (%s each).
+	occlusionLine string
+	// occlusionFlip is added when the answer changes: the class predicted
+	// with the region hidden (%s).
+	occlusionFlip string
+	// occlusionBorder names the border check: the band's width in pixels
+	// (%d); occlusionCAMTop the top share of the map hidden, in percent
+	// (%d); occlusionOutsideLungs the lung-box check.
+	occlusionBorder, occlusionCAMTop, occlusionOutsideLungs string
+	// Verdicts of the checks, for a drop of at least OcclusionDropThreshold
+	// (rests) or less (notRests).
+	borderRests, borderNotRests             string
+	camTopRests, camTopNotRests             string
+	outsideLungsRests, outsideLungsNotRests string
+
 	// points formats a difference of probabilities in percentage points
 	// (%.2f of the difference times 100).
 	points string

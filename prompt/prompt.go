@@ -23,6 +23,7 @@ import (
 	"text/template"
 
 	"github.com/xrayllm/xray/gradcam/notes"
+	"github.com/xrayllm/xray/gradcam/occlusion"
 )
 
 //go:embed templates/*.tmpl
@@ -47,6 +48,12 @@ type ReportInputs struct {
 	// probability when only the top 20% of the CAM is kept, in the units of
 	// Probs: 0.12 is a drop of 12 percentage points, negative a rise.
 	Faithfulness *float64 `json:"faithfulness,omitempty"`
+	// CAMLayers lists the layers whose maps the CAM fuses, when there are
+	// several; optional.
+	CAMLayers []string `json:"cam_layers,omitempty"`
+	// Occlusion, when set, holds the occlusion checks: the explained
+	// class's probability before and after hiding parts of the input.
+	Occlusion *occlusion.Result `json:"occlusion,omitempty"`
 	// Lang is the report language; empty means DefaultLang.
 	Lang Lang `json:"lang,omitempty"`
 	// Extras are further facts for the model, listed sorted by key.
@@ -74,6 +81,9 @@ func (in ReportInputs) Validate() error {
 	if in.Faithfulness != nil && (math.IsNaN(*in.Faithfulness) || math.IsInf(*in.Faithfulness, 0)) {
 		return errors.New("prompt: faithfulness is not finite")
 	}
+	if err := validOcclusion(in.Occlusion); err != nil {
+		return err
+	}
 	if l := in.Lang.orDefault(); !l.Valid() {
 		return fmt.Errorf("prompt: unknown language %q (want %s)", string(in.Lang), choices())
 	}
@@ -97,6 +107,12 @@ func (in ReportInputs) clone() ReportInputs {
 	if in.Faithfulness != nil {
 		f := *in.Faithfulness
 		out.Faithfulness = &f
+	}
+	out.CAMLayers = slices.Clone(in.CAMLayers)
+	if in.Occlusion != nil {
+		o := *in.Occlusion
+		o.Checks = slices.Clone(in.Occlusion.Checks)
+		out.Occlusion = &o
 	}
 	return out
 }
@@ -164,6 +180,12 @@ type TemplateData struct {
 	// Faithfulness is the formatted faithfulness drop, e.g. "12.34%p";
 	// empty when not measured.
 	Faithfulness string
+	// FusedLayers says which layers the map fuses (DescribeFusedLayers);
+	// empty for a map of one layer.
+	FusedLayers string
+	// OcclusionLines are the occlusion checks rendered by
+	// DescribeOcclusion; nil when not measured.
+	OcclusionLines []string
 	// Extras are ReportInputs.Extras sorted by key.
 	Extras []KeyValue
 	// Disclaimer is the not-a-diagnosis notice in Lang.
@@ -179,14 +201,16 @@ func NewTemplateData(in ReportInputs) (TemplateData, error) {
 	}
 	lang := in.Language()
 	d := TemplateData{
-		Lang:       lang,
-		Label:      in.Classes[in.Pred],
-		Prob:       in.Probs[in.Pred],
-		Confidence: FormatPercent(in.Probs[in.Pred]),
-		NoteLines:  DescribeNotes(in.Notes, lang),
-		HasNotes:   in.Notes != nil && !in.Notes.Empty,
-		Disclaimer: Disclaimer(lang),
-		Inputs:     in.clone(),
+		Lang:           lang,
+		Label:          in.Classes[in.Pred],
+		Prob:           in.Probs[in.Pred],
+		Confidence:     FormatPercent(in.Probs[in.Pred]),
+		NoteLines:      DescribeNotes(in.Notes, lang),
+		FusedLayers:    DescribeFusedLayers(in.CAMLayers, lang),
+		OcclusionLines: DescribeOcclusion(in.Occlusion, lang),
+		HasNotes:       in.Notes != nil && !in.Notes.Empty,
+		Disclaimer:     Disclaimer(lang),
+		Inputs:         in.clone(),
 	}
 	for i, c := range in.Classes {
 		cs := ClassScore{Label: c, Prob: in.Probs[i], Confidence: FormatPercent(in.Probs[i])}
