@@ -77,8 +77,9 @@ func (o *Options) maxBytes() int64 {
 	return o.MaxBytes
 }
 
-// Load reads the PyTorch checkpoint at path; see the package documentation
-// for the formats accepted and the safety guarantees. opts may be nil.
+// Load reads the PyTorch checkpoint or safetensors file at path; see the
+// package documentation for the formats accepted and the safety
+// guarantees. opts may be nil.
 func Load(path string, opts *Options) (StateDict, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -99,8 +100,8 @@ func Load(path string, opts *Options) (StateDict, error) {
 	return sd, nil
 }
 
-// Read reads a PyTorch checkpoint of size bytes from r; see Load. opts may
-// be nil.
+// Read reads a PyTorch checkpoint or safetensors file of size bytes from
+// r; see Load. opts may be nil.
 func Read(r io.ReaderAt, size int64, opts *Options) (StateDict, error) {
 	if r == nil {
 		return nil, errors.New("weights: nil reader")
