@@ -105,6 +105,12 @@ func buildStateDict(root any, limit int64) (StateDict, error) {
 	if err != nil {
 		return nil, err
 	}
+	return selectTensors(entries, limit)
+}
+
+// selectTensors keeps the floating-point tensors of a state dict's
+// entries, strips "module." and decodes them within limit bytes.
+func selectTensors(entries []entry, limit int64) (StateDict, error) {
 	refs := map[string]*tensorRef{}
 	origin := map[string]string{}
 	var total int64

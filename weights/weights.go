@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // Sentinel errors returned (wrapped) by Load and Read; test with errors.Is.
@@ -75,8 +77,9 @@ func (o *Options) maxBytes() int64 {
 	return o.MaxBytes
 }
 
-// Load reads the PyTorch checkpoint at path; see the package documentation
-// for the formats accepted and the safety guarantees. opts may be nil.
+// Load reads the PyTorch checkpoint or safetensors file at path; see the
+// package documentation for the formats accepted and the safety
+// guarantees. opts may be nil.
 func Load(path string, opts *Options) (StateDict, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -90,27 +93,29 @@ func Load(path string, opts *Options) (StateDict, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("weights: %s: %w: not a regular file", path, ErrNotCheckpoint)
 	}
-	sd, err := read(f, st.Size(), opts)
+	sd, err := read(f, st.Size(), opts, strings.EqualFold(filepath.Ext(path), ".safetensors"))
 	if err != nil {
 		return nil, fmt.Errorf("weights: %s: %w", path, err)
 	}
 	return sd, nil
 }
 
-// Read reads a PyTorch checkpoint of size bytes from r; see Load. opts may
-// be nil.
+// Read reads a PyTorch checkpoint or safetensors file of size bytes from
+// r; see Load. opts may be nil.
 func Read(r io.ReaderAt, size int64, opts *Options) (StateDict, error) {
 	if r == nil {
 		return nil, errors.New("weights: nil reader")
 	}
-	sd, err := read(r, size, opts)
+	sd, err := read(r, size, opts, false)
 	if err != nil {
 		return nil, fmt.Errorf("weights: %w", err)
 	}
 	return sd, nil
 }
 
-func read(r io.ReaderAt, size int64, opts *Options) (sd StateDict, err error) {
+// read detects the format from the first bytes, or takes safetensors when
+// the file is named so.
+func read(r io.ReaderAt, size int64, opts *Options, safetensorsName bool) (sd StateDict, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			sd, err = nil, fmt.Errorf("%w: malformed input (recovered: %v)", ErrCorrupt, p)
@@ -129,6 +134,8 @@ func read(r io.ReaderAt, size int64, opts *Options) (sd StateDict, err error) {
 	}
 	var root any
 	switch {
+	case safetensorsName || looksLikeSafetensors(head):
+		return readSafetensors(r, size, limit)
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
 		root, err = readZip(r, size, limit)
 	case head[0] == 0x80:
@@ -149,8 +156,6 @@ func describe(head []byte) string {
 		return "this is a JPEG image"
 	case bytes.HasPrefix(head, []byte("\x89PNG")):
 		return "this is a PNG image"
-	case len(head) >= 8 && head[7] == 0 && bytes.HasPrefix(head[8:], []byte("{\"")):
-		return "this looks like a safetensors file, which is not supported"
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
 		return "this is a gzip file"
 	}

@@ -49,19 +49,24 @@ func noArgs(n int) bool   { return n == 0 }
 // modelFlags are the flags every command that loads a model takes.
 type modelFlags struct {
 	weights string
+	sha256  string
 	arch    string
+	env     env // for $XRAY_CACHE and the download's progress bar
 }
 
-// register declares -weights and -arch on fs.
+// register declares -weights, -weights-sha256 and -arch on fs.
 func (m *modelFlags) register(fs *flag.FlagSet, e env) {
-	fs.StringVar(&m.weights, "weights", e.getenv("XRAY_WEIGHTS"), "PyTorch checkpoint (state_dict) of a ResNet18/34 with a 2-way head (default $XRAY_WEIGHTS)")
+	m.env = e
+	fs.StringVar(&m.weights, "weights", e.getenv("XRAY_WEIGHTS"), "PyTorch checkpoint (state_dict) or .safetensors file of a ResNet18/34 with a 2-way head, or an http(s) URL of one, downloaded once into $XRAY_CACHE (default $XRAY_WEIGHTS, else "+originalCheckpoint+")")
+	fs.StringVar(&m.sha256, "weights-sha256", "", "sha256 hex digest the -weights URL's file must have (default: the hash prefix in its name, as torch.hub checks)")
 	fs.StringVar(&m.arch, "arch", "", "architecture: resnet18 or resnet34 (default: from the checkpoint's keys)")
 }
 
-// options turns the flags into resnet options.
+// options checks the flags, without downloading, and turns them into
+// resnet options.
 func (m *modelFlags) options() ([]resnet.Option, error) {
-	if m.weights == "" {
-		return nil, errors.New("-weights is required (or set XRAY_WEIGHTS)")
+	if _, err := m.source(); err != nil {
+		return nil, err
 	}
 	switch m.arch {
 	case "":
@@ -80,7 +85,11 @@ func (m *modelFlags) open() (*xray.Analyzer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return xray.Open(m.weights, nil, mopts...)
+	path, err := m.checkpointUntilSignal()
+	if err != nil {
+		return nil, err
+	}
+	return xray.Open(path, nil, mopts...)
 }
 
 // camFlags choose the CAM.
@@ -177,7 +186,11 @@ func (p *pipelineFlags) open(e env) (*xray.Analyzer, pipelineOptions, error) {
 	if err != nil {
 		return nil, o, err
 	}
-	a, err := xray.Open(p.model.weights, &xray.Options{LLM: client}, mopts...)
+	path, err := p.model.checkpointUntilSignal()
+	if err != nil {
+		return nil, o, err
+	}
+	a, err := xray.Open(path, &xray.Options{LLM: client}, mopts...)
 	if err != nil {
 		return nil, o, err
 	}
