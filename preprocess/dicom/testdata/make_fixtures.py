@@ -74,9 +74,11 @@ def main():
     ds.NumberOfFrames = 2
     save(ds, "g12_2frames.dcm")
 
-    # 8 bits, MONOCHROME1, lateral view.
+    # 8 bits, MONOCHROME1, lateral view; an identity window, so that the
+    # rendering of lossy JPEG does not hang on the frame's min and max.
     ds = base(48, 64, view="LATERAL")
     grey(ds, smooth(48, 64, 0, 255).astype("u1"), 8, 8, mono1=True)
+    ds.WindowCenter, ds.WindowWidth = "128", "256"
     save(ds, "g8_mono1.dcm")
 
     # Signed 16 bits, with a padding value around the border, not a chest.
