@@ -58,6 +58,11 @@ var compressedFixtures = []struct {
 	{"rgb_rle.dcm", "rgb.dcm", "1.2.840.10008.1.2.5", true},
 	{"rgb_planar1_rle.dcm", "rgb_planar1.dcm", "1.2.840.10008.1.2.5", true},
 	{"g12_deflate.dcm", "g12.dcm", "1.2.840.10008.1.2.1.99", true},
+	{"g12_jls.dcm", "g12.dcm", "1.2.840.10008.1.2.4.80", true},
+	{"g8_mono1_jls.dcm", "g8_mono1.dcm", "1.2.840.10008.1.2.4.80", true},
+	{"s16_jls.dcm", "s16.dcm", "1.2.840.10008.1.2.4.80", true},
+	{"rgb_jls.dcm", "rgb.dcm", "1.2.840.10008.1.2.4.80", true},
+	{"g12_jlsnear.dcm", "g12.dcm", "1.2.840.10008.1.2.4.81", false},
 	{"g8_mono1_baseline.dcm", "g8_mono1.dcm", "1.2.840.10008.1.2.4.50", false},
 	{"rgb_baseline.dcm", "rgb.dcm", "1.2.840.10008.1.2.4.50", false},
 }

@@ -1,5 +1,5 @@
 // Package dicom decodes the first frame of DICOM Part 10 files, native or
-// compressed (JPEG baseline, JPEG lossless, RLE, deflate), greyscale or
+// compressed (JPEG baseline, JPEG lossless, JPEG-LS, RLE, deflate), greyscale or
 // colour, into an *image.Gray or *image.RGBA, with guards (file size,
 // element lengths, nesting depth, parser memory, pixel count, fragment
 // and compressed-stream sizes) checked before
@@ -24,26 +24,36 @@ import (
 const MaxBytes = 512 << 20
 
 // Decode decodes the first frame of a DICOM Part 10 file (128-byte
-// preamble, "DICM", file meta information) of size bytes with native
-// (uncompressed) pixel data: 8- or 16-bit, unsigned or signed, one sample
-// per pixel, photometric interpretation MONOCHROME1 (inverted) or
-// MONOCHROME2, in the Implicit VR Little Endian, Explicit VR Little Endian
-// or Explicit VR Big Endian transfer syntax. Compressed transfer syntaxes
-// (JPEG, JPEG-LS, JPEG 2000, RLE, deflate) are refused with an error that
-// names them.
+// preamble, "DICM", file meta information) of size bytes: 8- or 16-bit
+// samples, unsigned or signed, photometric interpretation MONOCHROME1
+// (inverted), MONOCHROME2, or (8-bit) RGB, YBR_FULL or YBR_FULL_422 in
+// either planar configuration, in one of these transfer syntaxes:
+// Implicit VR Little Endian, Explicit VR Little or Big Endian, Deflated
+// Explicit VR Little Endian, RLE Lossless, JPEG Baseline (8-bit, with
+// image/jpeg), JPEG Lossless processes 14 and 14 SV1 (2..16 bits, any
+// predictor and point transform) and JPEG-LS lossless and near-lossless
+// (not sample-interleaved). Other syntaxes (JPEG 2000, JPEG extended
+// 12-bit...) are refused with an error that names them and says how to
+// convert the file. For several frames only the first is decoded
+// (DecodeInfo warns of it).
 //
-// Stored values are masked to BitsStored, mapped through RescaleSlope and
+// Greyscale stored values are masked to BitsStored; values equal to
+// PixelPaddingValue are left out of the min-max range and come out black;
+// the others are mapped through RescaleSlope and
 // RescaleIntercept (the modality LUT), then through the first VOI window
 // (WindowCenter, WindowWidth) with the function named by VOILUTFunction
 // (LINEAR, the default, as in DICOM PS3.3 C.11.2.1.2.1; LINEAR_EXACT;
 // SIGMOID) onto 0..255; without a valid window the frame's minimum and
 // maximum are mapped to 0 and 255 (a constant frame gives 0).
 // MONOCHROME1 is then inverted so that the result is always white-is-dense
-// like MONOCHROME2. The result is an *image.Gray.
+// like MONOCHROME2. The result is an *image.Gray; colour (no VOI window)
+// is converted to RGB and returned as an *image.RGBA.
 //
-// Files over MaxBytes and frames with more than maxPixels pixels
-// (maxPixels <= 0 means preprocess.DefaultMaxPixels) are refused; the pixel count is
-// checked before any pixel memory is allocated. The whole file is read into
+// Files over MaxBytes (also once inflated) and frames with more than
+// maxPixels pixels (maxPixels <= 0 means preprocess.DefaultMaxPixels) are
+// refused; the pixel count is checked, and a compressed frame's own
+// header is checked against the data set's size, before any pixel memory
+// is allocated; fragments are checked against the bytes that remain. The whole file is read into
 // memory and its element structure is checked (every value length against
 // the bytes that remain, nesting depth, estimated parser memory) before it
 // is handed to github.com/suyashkumar/dicom, whose parser allocates by

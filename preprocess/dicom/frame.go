@@ -30,6 +30,9 @@ func firstFrame(a *imageAttrs, sc *scanResult) ([]int32, string, error) {
 	case codecJPEGLossless:
 		s, err := losslessFrame(a, frag)
 		return s, a.photometric, err
+	case codecJPEGLS:
+		s, err := jpegLSFrame(a, frag)
+		return s, a.photometric, err
 	case codecJPEGBaseline:
 		return baselineFrame(a, frag)
 	}

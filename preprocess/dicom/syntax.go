@@ -14,6 +14,7 @@ const (
 	codecNative       codec = iota // uncompressed, in the data set's byte order
 	codecJPEGBaseline              // ISO 10918-1 process 1 (8 bits), image/jpeg
 	codecJPEGLossless              // ISO 10918-1 processes 14 and 14 SV1
+	codecJPEGLS                    // ISO 14495-1 lossless and near-lossless
 	codecRLE                       // DICOM RLE (PS3.5 annex G)
 )
 
@@ -35,6 +36,8 @@ var syntaxes = map[string]syntax{
 	"1.2.840.10008.1.2.4.50":           {name: "JPEG Baseline (Process 1)", bo: binary.LittleEndian, codec: codecJPEGBaseline},
 	"1.2.840.10008.1.2.4.57":           {name: "JPEG Lossless, Non-Hierarchical (Process 14)", bo: binary.LittleEndian, codec: codecJPEGLossless},
 	"1.2.840.10008.1.2.4.70":           {name: "JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 SV1)", bo: binary.LittleEndian, codec: codecJPEGLossless},
+	"1.2.840.10008.1.2.4.80":           {name: "JPEG-LS Lossless", bo: binary.LittleEndian, codec: codecJPEGLS},
+	"1.2.840.10008.1.2.4.81":           {name: "JPEG-LS Lossy (Near-Lossless)", bo: binary.LittleEndian, codec: codecJPEGLS},
 	"1.2.840.10008.1.2.5":              {name: "RLE Lossless", bo: binary.LittleEndian, codec: codecRLE},
 }
 
