@@ -85,16 +85,21 @@ func FuzzDeflate(f *testing.F) {
 	meta := data[:144+int(binary.LittleEndian.Uint32(data[140:]))]
 	f.Add(data[len(meta):])
 	f.Fuzz(func(t *testing.T, body []byte) {
-		file := append(append([]byte(nil), meta...), body...)
-		img, _, err := DecodeInfo(bytes.NewReader(file), int64(len(file)), 1<<16)
-		if err != nil {
-			if !errors.Is(err, ErrInvalid) || !strings.HasPrefix(err.Error(), "dicom: ") {
-				t.Fatalf("error %q: want a dicom ErrInvalid", err)
-			}
-			return
-		}
-		if b := img.Bounds(); b.Empty() || b.Dx()*b.Dy() > 1<<16 {
-			t.Fatalf("bounds %v", b)
-		}
+		checkDecode(t, append(append([]byte(nil), meta...), body...))
 	})
+}
+
+// checkDecode decodes a file with a limit of 1<<16 pixels: it must fail
+// with a dicom ErrInvalid or return an image within the limit.
+func checkDecode(t *testing.T, data []byte) {
+	img, _, err := DecodeInfo(bytes.NewReader(data), int64(len(data)), 1<<16)
+	if err != nil {
+		if !errors.Is(err, ErrInvalid) || !strings.HasPrefix(err.Error(), "dicom: ") {
+			t.Fatalf("error %q: want a dicom ErrInvalid", err)
+		}
+		return
+	}
+	if b := img.Bounds(); b.Empty() || b.Dx()*b.Dy() > 1<<16 {
+		t.Fatalf("bounds %v", b)
+	}
 }

@@ -74,7 +74,9 @@ func (d *llDecoder) segment() ([]byte, error) {
 	return p, nil
 }
 
-func (d *llDecoder) decode() error {
+// readMarkers reads the markers from SOI to EOI, handing the others to
+// handle, and checks at EOI that every component was decoded.
+func (d *llDecoder) readMarkers(handle func(m byte) error) error {
 	if m, err := d.marker(); err != nil || m != mSOI {
 		return errors.New("no SOI marker")
 	}
@@ -83,28 +85,35 @@ func (d *llDecoder) decode() error {
 		if err != nil {
 			return err
 		}
-		switch {
-		case m == mEOI:
+		if m == mEOI {
 			return d.finish()
-		case m == mSOF3:
-			err = d.frameHeader()
-		case m == mDHT:
-			err = d.huffmanTables()
-		case m == mDRI:
-			err = d.restartInterval()
-		case m == mSOS:
-			err = d.scan()
-		case m >= 0xc0 && m <= 0xcf && m != 0xc8 && m != 0xcc:
-			return fmt.Errorf("frame type SOF%d is not lossless Huffman (SOF3)", m-0xc0)
-		case m == 0xcc: // arithmetic coding conditioning
-			return errors.New("arithmetic coding is not supported")
-		default: // APPn, COM, DQT, DNL...: skip
-			_, err = d.segment()
 		}
-		if err != nil {
+		if err := handle(m); err != nil {
 			return err
 		}
 	}
+}
+
+func (d *llDecoder) decode() error { return d.readMarkers(d.handle) }
+
+// handle reads the marker segment of m.
+func (d *llDecoder) handle(m byte) error {
+	switch {
+	case m == mSOF3:
+		return d.frameHeader()
+	case m == mDHT:
+		return d.huffmanTables()
+	case m == mDRI:
+		return d.restartInterval()
+	case m == mSOS:
+		return d.scan()
+	case m >= 0xc0 && m <= 0xcf && m != 0xc8 && m != 0xcc:
+		return fmt.Errorf("frame type SOF%d is not lossless Huffman (SOF3)", m-0xc0)
+	case m == 0xcc: // arithmetic coding conditioning
+		return errors.New("arithmetic coding is not supported")
+	}
+	_, err := d.segment() // APPn, COM, DQT, DNL...: skipped
+	return err
 }
 
 // finish checks that every component was decoded.

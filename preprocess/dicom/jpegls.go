@@ -32,39 +32,29 @@ type lsDecoder struct {
 // lsPreset holds the coding parameters of an LSE segment (0: default).
 type lsPreset struct{ maxval, t1, t2, t3, reset int }
 
-func (d *lsDecoder) decode() error {
-	if m, err := d.marker(); err != nil || m != mSOI {
-		return errors.New("no SOI marker")
+func (d *lsDecoder) decode() error { return d.readMarkers(d.handle) }
+
+// handle reads the marker segment of m.
+func (d *lsDecoder) handle(m byte) error {
+	switch m {
+	case mSOF55:
+		return d.frameHeader()
+	case mLSE:
+		return d.presets()
+	case mSOS:
+		return d.scan()
+	case mDRI:
+		p, err := d.segment()
+		if err == nil && len(p) >= 2 && (p[0] != 0 || p[1] != 0) {
+			err = errors.New("restart intervals are not supported")
+		}
+		return err
 	}
-	for {
-		m, err := d.marker()
-		if err != nil {
-			return err
-		}
-		var p []byte
-		switch m {
-		case mEOI:
-			return d.finish()
-		case mSOF55:
-			err = d.frameHeader()
-		case mLSE:
-			err = d.presets()
-		case mSOS:
-			err = d.scan()
-		case mDRI:
-			if p, err = d.segment(); err == nil && len(p) >= 2 && (p[0] != 0 || p[1] != 0) {
-				err = errors.New("restart intervals are not supported")
-			}
-		default:
-			if m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc {
-				return fmt.Errorf("frame type SOF%d is not JPEG-LS (SOF55)", m-0xc0)
-			}
-			_, err = d.segment()
-		}
-		if err != nil {
-			return err
-		}
+	if m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc {
+		return fmt.Errorf("frame type SOF%d is not JPEG-LS (SOF55)", m-0xc0)
 	}
+	_, err := d.segment()
+	return err
 }
 
 func (d *lsDecoder) presets() error {
