@@ -1,7 +1,9 @@
 package xray_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -60,5 +62,43 @@ func TestClassifyCompressedDICOM(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %s %.5f, %s: %.5f", p[0], got.Prediction.Label, got.Prediction.Probs, p[1], want.Prediction.Probs)
+	}
+}
+
+// TestReportHasNoPatientData analyses a DICOM file that carries a
+// patient's name, ID, birth date, accession number and institution, with
+// a report, and checks that none of them reaches the result.
+func TestReportHasNoPatientData(t *testing.T) {
+	a, err := xray.Open("resnet/testdata/resnet34_narrow.pth", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	data, err := os.ReadFile(filepath.Join("preprocess", "dicom", "testdata", "patient.dcm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte("Testpatient^Zelda")) {
+		t.Fatal("fixture lost its patient name")
+	}
+	res, err := a.AnalyzeBytes(context.Background(), data, xray.Request{Report: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(struct {
+		P    any
+		R    any
+		Info any
+	}{res.Prediction, res.Report, res.Input.DICOM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"Testpatient", "Zelda", "PID-7731-XQ", "19230517", "ACC99881234", "Nirgendwo", "Quirin"} {
+		if bytes.Contains(bytes.ToLower(out), bytes.ToLower([]byte(s))) {
+			t.Errorf("result mentions %q", s)
+		}
+	}
+	if res.Input.DICOM == nil || res.Input.DICOM.ViewPosition != "PA" || res.Report == nil || res.Report.Markdown == "" {
+		t.Errorf("DICOM info %+v, report %v", res.Input.DICOM, res.Report)
 	}
 }
