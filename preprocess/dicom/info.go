@@ -39,8 +39,8 @@ const (
 	// NotFrontal: ViewPosition is present and is not PA or AP (e.g.
 	// LATERAL); the model was trained on frontal chest radiographs.
 	NotFrontal Warning = iota + 1
-	// NotChest: BodyPartExamined is present and is not CHEST; the model
-	// was trained on frontal chest radiographs.
+	// NotChest: BodyPartExamined is present and is neither CHEST nor
+	// THORAX; the model was trained on frontal chest radiographs.
 	NotChest
 	// MoreFrames: the file holds more than one frame; only the first was
 	// decoded.
@@ -91,7 +91,7 @@ func newInfo(ds *dcm.Dataset, a *imageAttrs, ts string, syn syntax) *Info {
 	if v := in.ViewPosition; v != "" && v != "PA" && v != "AP" {
 		in.Warnings = append(in.Warnings, NotFrontal)
 	}
-	if b := in.BodyPartExamined; b != "" && b != "CHEST" {
+	if b := in.BodyPartExamined; b != "" && b != "CHEST" && b != "THORAX" {
 		in.Warnings = append(in.Warnings, NotChest)
 	}
 	if in.Frames > 1 {
