@@ -28,8 +28,15 @@ import (
 // allocated. It returns the image and the format name ("jpeg", "png",
 // "gif", "bmp", "tiff", "webp"). Errors start with "preprocess: ".
 func Decode(r io.Reader, maxPixels int) (img image.Image, format string, err error) {
+	img, format, _, err = decodeInfo(r, maxPixels)
+	return img, format, err
+}
+
+// decodeInfo is Decode that also returns a DICOM file's Info (nil for
+// other formats).
+func decodeInfo(r io.Reader, maxPixels int) (img image.Image, format string, info *dicom.Info, err error) {
 	if r == nil {
-		return nil, "", errors.New("preprocess: nil reader")
+		return nil, "", nil, errors.New("preprocess: nil reader")
 	}
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
@@ -42,38 +49,38 @@ func Decode(r io.Reader, maxPixels int) (img image.Image, format string, err err
 	sniff := make([]byte, 132)
 	n, _ := io.ReadFull(rr, sniff)
 	if rr.err == nil && dicom.IsPart10(sniff[:n]) {
-		img, err := dicom.DecodeStream(sniff, rr, maxPixels)
-		return img, "dicom", wrapDICOMErr(err)
+		img, info, err := dicom.DecodeStreamInfo(sniff, rr, maxPixels)
+		return img, "dicom", info, wrapDICOMErr(err)
 	}
 	src := io.MultiReader(bytes.NewReader(sniff[:n]), rr)
 	cfg, format, err := decodeConfig(io.TeeReader(src, &head))
 	if err != nil {
 		switch {
 		case rr.err != nil:
-			return nil, "", fmt.Errorf("preprocess: reading image: %w", rr.err)
+			return nil, "", nil, fmt.Errorf("preprocess: reading image: %w", rr.err)
 		case head.Len() == 0:
-			return nil, "", invalid(errors.New("preprocess: no image data (empty input)"))
+			return nil, "", nil, invalid(errors.New("preprocess: no image data (empty input)"))
 		}
-		return nil, "", invalid(err)
+		return nil, "", nil, invalid(err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, format, invalid(fmt.Errorf("preprocess: %s header declares an empty image (%dx%d)", format, cfg.Width, cfg.Height))
+		return nil, format, nil, invalid(fmt.Errorf("preprocess: %s header declares an empty image (%dx%d)", format, cfg.Width, cfg.Height))
 	}
 	if pixels.TooMany(cfg.Width, cfg.Height, maxPixels) {
-		return nil, format, invalid(fmt.Errorf("preprocess: %s image is %dx%d, more than the limit of %d pixels", format, cfg.Width, cfg.Height, maxPixels))
+		return nil, format, nil, invalid(fmt.Errorf("preprocess: %s image is %dx%d, more than the limit of %d pixels", format, cfg.Width, cfg.Height, maxPixels))
 	}
 	img, format, err = decode(io.MultiReader(&head, src))
 	if err != nil {
 		if rr.err != nil {
-			return nil, format, fmt.Errorf("preprocess: reading %s image: %w", format, rr.err)
+			return nil, format, nil, fmt.Errorf("preprocess: reading %s image: %w", format, rr.err)
 		}
-		return nil, format, invalid(err)
+		return nil, format, nil, invalid(err)
 	}
 	b := img.Bounds()
 	if b.Empty() || pixels.TooMany(b.Dx(), b.Dy(), maxPixels) {
-		return nil, format, invalid(fmt.Errorf("preprocess: %s image decoded as %dx%d (header said %dx%d)", format, b.Dx(), b.Dy(), cfg.Width, cfg.Height))
+		return nil, format, nil, invalid(fmt.Errorf("preprocess: %s image decoded as %dx%d (header said %dx%d)", format, b.Dx(), b.Dy(), cfg.Width, cfg.Height))
 	}
-	return img, format, nil
+	return img, format, nil, nil
 }
 
 func decodeConfig(r io.Reader) (cfg image.Config, format string, err error) {

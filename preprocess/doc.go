@@ -58,12 +58,15 @@
 //
 // [Decode] also reads DICOM files (a 128-byte preamble, then "DICM"),
 // which PIL cannot open, so there is no PIL behaviour to match: package
-// preprocess/dicom ([dicom.Decode]) takes the first frame of uncompressed
-// 8- or 16-bit MONOCHROME1 or MONOCHROME2 pixel data, applies the modality rescale and
-// the first VOI window (PS3.3 C.11.2.1.2; the frame's min and max when there
-// is none) and returns 8-bit grey, which then goes through the same
-// pipeline. Compressed transfer syntaxes and colour are refused with an
-// error that names them. A hostile file is checked element by element
-// against its own size before github.com/suyashkumar/dicom parses it,
-// because that library allocates declared lengths before checking them.
+// preprocess/dicom ([dicom.Decode]) takes the first frame of native,
+// deflated, RLE, JPEG baseline or JPEG lossless pixel data, 8 or 16 bits,
+// MONOCHROME1, MONOCHROME2, RGB or YBR_FULL(_422); for greyscale it applies
+// the modality rescale and the first VOI window (PS3.3 C.11.2.1.2; the
+// frame's min and max when there is none) and returns 8-bit grey, which
+// then goes through the same pipeline. Other transfer syntaxes (JPEG 2000,
+// JPEG extended) are refused with an error that names them. [Load] puts
+// the file's [dicom.Info] (view position, body part, warnings; never who
+// the patient is) in [Input].DICOM. A hostile file is checked element by
+// element against its own size before github.com/suyashkumar/dicom parses
+// it, because that library allocates declared lengths before checking them.
 package preprocess

@@ -8,6 +8,7 @@ import (
 
 	"github.com/xrayllm/xray/internal/inputsize"
 	"github.com/xrayllm/xray/internal/pixels"
+	"github.com/xrayllm/xray/preprocess/dicom"
 )
 
 // Size is the default side of the square output: the network's input size
@@ -65,6 +66,10 @@ type Input struct {
 	// Format is the decoder's name ("jpeg", "png", ...); empty for
 	// FromImage.
 	Format string
+	// DICOM is what a DICOM file says about its image (view position,
+	// body part, warnings such as a lateral view); nil for other formats.
+	// It never identifies the patient.
+	DICOM *dicom.Info
 }
 
 func (o *Options) size() (w, h int, err error) {
@@ -110,7 +115,7 @@ func Load(r io.Reader, opts *Options) (*Input, error) {
 	if limit := opts.maxPixels(); pixels.TooMany(w, h, limit) {
 		return nil, fmt.Errorf("preprocess: output size %dx%d is more than %d pixels", w, h, limit)
 	}
-	img, format, err := Decode(r, opts.maxPixels())
+	img, format, info, err := decodeInfo(r, opts.maxPixels())
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +123,7 @@ func Load(r io.Reader, opts *Options) (*Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	in.Format = format
+	in.Format, in.DICOM = format, info
 	return in, nil
 }
 

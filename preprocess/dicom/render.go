@@ -1,185 +1,39 @@
 package dicom
 
 import (
-	"encoding/binary"
 	"fmt"
 	"image"
 	"math"
-	"strconv"
-	"strings"
-
-	dcm "github.com/suyashkumar/dicom"
-	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
-// imageAttrs holds the attributes that describe the pixel data.
-type imageAttrs struct {
-	rows, cols    int
-	bitsAllocated int
-	bitsStored    int
-	highBit       int
-	signed        bool
-	monochrome1   bool
-	frames        int
-	slope         float64
-	intercept     float64
-	hasWindow     bool
-	center, width float64
-	voiFunction   string
-}
-
-func readAttrs(ds *dcm.Dataset) (imageAttrs, error) {
-	var a imageAttrs
-	var err error
-	if a.rows, err = intAttr(ds, tag.Rows, -1); err != nil {
-		return a, err
-	}
-	if a.cols, err = intAttr(ds, tag.Columns, -1); err != nil {
-		return a, err
-	}
-	if a.rows <= 0 || a.cols <= 0 {
-		return a, fmt.Errorf("empty image (%dx%d)", a.cols, a.rows)
-	}
-	spp, err := intAttr(ds, tag.SamplesPerPixel, 1)
-	if err != nil {
-		return a, err
-	}
-	if spp != 1 {
-		return a, fmt.Errorf("SamplesPerPixel %d is not supported (only greyscale, 1)", spp)
-	}
-	switch pi, _ := stringAttr(ds, tag.PhotometricInterpretation); pi {
-	case "MONOCHROME2", "":
-	case "MONOCHROME1":
-		a.monochrome1 = true
-	default:
-		return a, fmt.Errorf("PhotometricInterpretation %q is not supported (want MONOCHROME1 or MONOCHROME2)", pi)
-	}
-	if a.bitsAllocated, err = intAttr(ds, tag.BitsAllocated, -1); err != nil {
-		return a, err
-	}
-	if a.bitsAllocated != 8 && a.bitsAllocated != 16 {
-		return a, fmt.Errorf("BitsAllocated %d is not supported (want 8 or 16)", a.bitsAllocated)
-	}
-	if a.bitsStored, err = intAttr(ds, tag.BitsStored, a.bitsAllocated); err != nil {
-		return a, err
-	}
-	if a.highBit, err = intAttr(ds, tag.HighBit, a.bitsStored-1); err != nil {
-		return a, err
-	}
-	if a.bitsStored < 1 || a.bitsStored > a.bitsAllocated || a.highBit >= a.bitsAllocated || a.highBit+1 < a.bitsStored {
-		return a, fmt.Errorf("BitsStored %d, HighBit %d do not fit BitsAllocated %d", a.bitsStored, a.highBit, a.bitsAllocated)
-	}
-	rep, err := intAttr(ds, tag.PixelRepresentation, 0)
-	if err != nil {
-		return a, err
-	}
-	a.signed = rep == 1
-	a.frames = 1
-	if s, ok := stringAttr(ds, tag.NumberOfFrames); ok && s != "" {
-		if a.frames, err = strconv.Atoi(s); err != nil || a.frames < 1 {
-			return a, fmt.Errorf("NumberOfFrames %q is not a positive integer", s)
-		}
-	}
-	a.slope, a.intercept = 1, 0
-	if v, ok, err := floatAttr(ds, tag.RescaleSlope); err != nil {
-		return a, err
-	} else if ok {
-		a.slope = v
-	}
-	if v, ok, err := floatAttr(ds, tag.RescaleIntercept); err != nil {
-		return a, err
-	} else if ok {
-		a.intercept = v
-	}
-	c, okC, errC := floatAttr(ds, tag.WindowCenter)
-	w, okW, errW := floatAttr(ds, tag.WindowWidth)
-	a.voiFunction, _ = stringAttr(ds, tag.VOILUTFunction)
-	if a.voiFunction != "LINEAR_EXACT" && a.voiFunction != "SIGMOID" {
-		a.voiFunction = "LINEAR" // the default, also for unknown names
-	}
-	// An unusable window is ignored (min-max is used), as viewers do.
-	minWidth := 0.0
-	if a.voiFunction == "LINEAR" {
-		minWidth = 1
-	}
-	a.hasWindow = okC && okW && errC == nil && errW == nil && w >= minWidth && w > 0
-	a.center, a.width = c, w
-	return a, nil
-}
-
-func intAttr(ds *dcm.Dataset, t tag.Tag, def int) (int, error) {
-	e, err := ds.FindElementByTag(t)
-	if err != nil {
-		if def < 0 {
-			return 0, fmt.Errorf("missing %s", tagName(t))
-		}
-		return def, nil
-	}
-	v, ok := e.Value.GetValue().([]int)
-	if !ok || len(v) == 0 {
-		return 0, fmt.Errorf("%s is not an integer", tagName(t))
-	}
-	return v[0], nil
-}
-
-func stringAttr(ds *dcm.Dataset, t tag.Tag) (string, bool) {
-	e, err := ds.FindElementByTag(t)
-	if err != nil {
-		return "", false
-	}
-	v, ok := e.Value.GetValue().([]string)
-	if !ok || len(v) == 0 {
-		return "", false
-	}
-	return strings.TrimSpace(strings.Trim(v[0], "\x00")), true
-}
-
-// floatAttr reads the first value of a decimal string.
-func floatAttr(ds *dcm.Dataset, t tag.Tag) (float64, bool, error) {
-	s, ok := stringAttr(ds, t)
-	if !ok || s == "" {
-		return 0, false, nil
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, false, fmt.Errorf("%s %q is not a finite number", tagName(t), s)
-	}
-	return f, true, nil
-}
-
-func tagName(t tag.Tag) string {
-	if info, err := tag.Find(t); err == nil {
-		return info.Name
-	}
-	return t.String()
-}
-
-// render maps the first frame of native pixel data to 8-bit grey.
-func render(a imageAttrs, pix []byte, bo binary.ByteOrder) (*image.Gray, error) {
+// render maps the first frame's samples (interleaved, in the colour model
+// photometric) to an 8-bit image: *image.Gray for greyscale,
+// *image.RGBA for colour.
+func render(a *imageAttrs, samples []int32, photometric string) (image.Image, error) {
 	n := a.rows * a.cols
-	bpp := a.bitsAllocated / 8
-	frameBytes := n * bpp
-	if a.frames > len(pix)/frameBytes {
-		return nil, fmt.Errorf("pixel data has %d bytes, less than %d frames of %dx%d at %d bits", len(pix), a.frames, a.cols, a.rows, a.bitsAllocated)
+	if len(samples) != n*a.spp {
+		return nil, fmt.Errorf("frame has %d samples, want %d", len(samples), n*a.spp)
 	}
-	if total := a.frames * frameBytes; len(pix) > total+1 {
-		return nil, fmt.Errorf("pixel data has %d bytes, more than %d frames of %dx%d at %d bits (%d)", len(pix), a.frames, a.cols, a.rows, a.bitsAllocated, total)
+	if a.spp == 3 {
+		return renderColour(a, samples, photometric), nil
 	}
+	return renderGrey(a, samples), nil
+}
+
+// renderGrey masks the stored values to BitsStored, applies the modality
+// rescale and the VOI window (or min-max without one), and inverts
+// MONOCHROME1. Pixels equal to PixelPaddingValue are left out of the
+// min-max range and come out black.
+func renderGrey(a *imageAttrs, samples []int32) *image.Gray {
 	shift := uint(a.highBit + 1 - a.bitsStored)
-	mask := 1<<uint(a.bitsStored) - 1
-	sign := 1 << uint(a.bitsStored-1)
-	vals := make([]float64, n)
+	vals := make([]float64, len(samples))
+	pad := make([]bool, len(samples))
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for i := range vals {
-		var raw int
-		if bpp == 1 {
-			raw = int(pix[i])
-		} else {
-			raw = int(bo.Uint16(pix[2*i:]))
-		}
-		v := raw >> shift & mask
-		if a.signed && v&sign != 0 {
-			v -= 1 << uint(a.bitsStored)
+	for i, raw := range samples {
+		v := a.stored(int(raw) >> shift)
+		if a.hasPadding && v == a.padding {
+			pad[i] = true
+			continue
 		}
 		x := float64(v)*a.slope + a.intercept
 		vals[i] = x
@@ -187,6 +41,9 @@ func render(a imageAttrs, pix []byte, bo binary.ByteOrder) (*image.Gray, error) 
 	}
 	g := image.NewGray(image.Rect(0, 0, a.cols, a.rows))
 	for i, x := range vals {
+		if pad[i] {
+			continue
+		}
 		var y float64
 		switch {
 		case a.hasWindow:
@@ -195,12 +52,37 @@ func render(a imageAttrs, pix []byte, bo binary.ByteOrder) (*image.Gray, error) 
 			y = (x - lo) / (hi - lo) * 255
 		}
 		b := uint8(math.Floor(math.Min(math.Max(y, 0), 255) + 0.5))
-		if a.monochrome1 {
+		if a.monochrome1() {
 			b = 255 - b
 		}
 		g.Pix[i] = b
 	}
-	return g, nil
+	return g
+}
+
+// renderColour converts 8-bit RGB or YBR_FULL samples (PS3.3
+// C.7.6.3.1.2) to RGB.
+func renderColour(a *imageAttrs, samples []int32, photometric string) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, a.cols, a.rows))
+	for i := 0; i < a.rows*a.cols; i++ {
+		c0, c1, c2 := samples[3*i]&0xff, samples[3*i+1]&0xff, samples[3*i+2]&0xff
+		p := img.Pix[4*i : 4*i+4]
+		if photometric == "RGB" {
+			p[0], p[1], p[2] = uint8(c0), uint8(c1), uint8(c2)
+		} else {
+			y, cb, cr := float64(c0), float64(c1)-128, float64(c2)-128
+			p[0] = clamp8(y + 1.402*cr)
+			p[1] = clamp8(y - 0.344136*cb - 0.714136*cr)
+			p[2] = clamp8(y + 1.772*cb)
+		}
+		p[3] = 255
+	}
+	return img
+}
+
+// clamp8 rounds v to the nearest integer in 0..255.
+func clamp8(v float64) uint8 {
+	return uint8(math.Floor(math.Min(math.Max(v, 0), 255) + 0.5))
 }
 
 // voi applies a VOI LUT function (DICOM PS3.3 C.11.2.1.2) with output

@@ -2,9 +2,11 @@ package dicom
 
 import (
 	"bytes"
+	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/suyashkumar/dicom/pkg/tag"
@@ -25,18 +27,26 @@ const (
 	elementCost = 192
 )
 
-// Transfer syntaxes whose pixel data is native (uncompressed).
-var nativeSyntaxes = map[string]binary.ByteOrder{
-	uid.ImplicitVRLittleEndian: binary.LittleEndian,
-	uid.ExplicitVRLittleEndian: binary.LittleEndian,
-	uid.ExplicitVRBigEndian:    binary.BigEndian,
-}
-
 // scanResult is what scanElements learns about a file.
 type scanResult struct {
-	bo             binary.ByteOrder
-	pixOff, pixLen int // the top-level PixelData value; pixOff < 0 if none
+	ts  string // transfer syntax UID
+	syn syntax
+	// data is the whole file, its data set inflated if it was deflated.
+	data []byte
+	// header is data up to the top-level PixelData element: all that
+	// github.com/suyashkumar/dicom is given to parse.
+	header []byte
+	// pixOff, pixLen locate native pixel data in data; pixOff < 0 if
+	// there is none.
+	pixOff, pixLen int
+	// frags are the fragments of encapsulated pixel data, after the
+	// basic offset table (offsets, one per frame, or none).
+	frags   [][]byte
+	offsets []uint32
 }
+
+// maxFragments bounds the fragments of encapsulated pixel data.
+const maxFragments = 1 << 16
 
 // walker checks a DICOM file's element structure, making exactly the
 // framing decisions of github.com/suyashkumar/dicom v1.0.7 (read.go:
@@ -54,6 +64,10 @@ type walker struct {
 	tsSeen   bool
 	pixOff   int
 	pixLen   int
+	pixElem  int      // where the top-level PixelData element starts
+	frags    [][]byte // top-level encapsulated pixel data
+	offsets  []uint32
+	encap    bool
 }
 
 var errTruncated = errors.New("truncated element")
@@ -91,24 +105,47 @@ func scanElements(data []byte) (scanResult, error) {
 	if w.tsSeen {
 		ts = w.ts
 	}
-	bo, ok := nativeSyntaxes[ts]
-	if !ok {
-		return scanResult{}, unsupportedSyntax(ts)
+	syn, err := lookupSyntax(ts)
+	if err != nil {
+		return scanResult{}, err
 	}
-	w.bo, w.implicit, w.meta = bo, ts == uid.ImplicitVRLittleEndian, false
-	for w.pos < len(data) {
-		if _, err := w.element(len(data), 0); err != nil {
+	if syn.deflated {
+		if w.data, err = inflate(data, metaEnd); err != nil {
 			return scanResult{}, err
 		}
 	}
-	return scanResult{bo: bo, pixOff: w.pixOff, pixLen: w.pixLen}, nil
+	w.bo, w.implicit, w.meta = syn.bo, syn.implicit, false
+	for w.pos < len(w.data) {
+		if _, err := w.element(len(w.data), 0); err != nil {
+			return scanResult{}, err
+		}
+	}
+	if w.encap != (syn.codec != codecNative) {
+		return scanResult{}, fmt.Errorf("pixel data encapsulation does not match transfer syntax %s (%s)", ts, syn.name)
+	}
+	res := scanResult{ts: ts, syn: syn, data: w.data, header: w.data, pixOff: w.pixOff, pixLen: w.pixLen, frags: w.frags, offsets: w.offsets}
+	if w.pixElem > 0 {
+		res.header = w.data[:w.pixElem]
+	}
+	return res, nil
 }
 
-func unsupportedSyntax(ts string) error {
-	if info, err := uid.Lookup(ts); err == nil && info.Type == uid.TypeTransferSyntax {
-		return fmt.Errorf("transfer syntax %s (%s) is not supported: only uncompressed (native) pixel data can be decoded", ts, info.Name)
+// inflate returns data with its deflated data set, after the file meta
+// information that ends at metaEnd, inflated; the result is at most
+// MaxBytes long.
+func inflate(data []byte, metaEnd int) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Write(data[:metaEnd])
+	zr := flate.NewReader(bytes.NewReader(data[metaEnd:]))
+	defer zr.Close()
+	n, err := buf.ReadFrom(io.LimitReader(zr, MaxBytes+1-int64(metaEnd)))
+	if err != nil {
+		return nil, fmt.Errorf("inflating the data set: %w", err)
 	}
-	return fmt.Errorf("unknown transfer syntax %q", ts)
+	if int64(metaEnd)+n > MaxBytes {
+		return nil, fmt.Errorf("inflated data set is more than the limit of %d bytes", MaxBytes)
+	}
+	return buf.Bytes(), nil
 }
 
 // metaLength returns the value of the group length element that starts at
@@ -152,6 +189,7 @@ func (w *walker) element(end, depth int) (tag.Tag, error) {
 	if depth > maxDepth {
 		return tag.Tag{}, fmt.Errorf("sequences nested more than %d deep", maxDepth)
 	}
+	start := w.pos
 	if err := w.need(end, 4); err != nil {
 		return tag.Tag{}, err
 	}
@@ -211,10 +249,14 @@ func (w *walker) element(end, depth int) (tag.Tag, error) {
 	case tag.VRItem:
 		return t, w.nested(t, vl, end, depth, tag.ItemDelimitationItem, false)
 	case tag.VRPixelData:
-		if undefined {
-			return t, errors.New("encapsulated (compressed) pixel data is not supported")
+		top := depth == 0 && !w.meta && w.pixElem == 0
+		if top {
+			w.pixElem = start
 		}
-		if depth == 0 && !w.meta && w.pixOff < 0 {
+		if undefined {
+			return t, w.encapsulated(end, top)
+		}
+		if top {
 			w.pixOff, w.pixLen = w.pos, int(vl)
 		}
 		w.pos += int(vl)
@@ -281,4 +323,44 @@ func firstString(value []byte) string {
 	}
 	first, _, _ := strings.Cut(s, "\\")
 	return first
+}
+
+// encapsulated checks the items of encapsulated pixel data (PS3.5 A.4) up
+// to its sequence delimiter; for the top-level pixel data (top) it keeps
+// the basic offset table and the fragments.
+func (w *walker) encapsulated(end int, top bool) error {
+	w.encap = w.encap || top
+	for i := 0; ; i++ {
+		if i > maxFragments {
+			return fmt.Errorf("encapsulated pixel data has more than %d fragments", maxFragments)
+		}
+		if err := w.need(end, 8); err != nil {
+			return err
+		}
+		t := tag.Tag{Group: w.bo.Uint16(w.data[w.pos:]), Element: w.bo.Uint16(w.data[w.pos+2:])}
+		vl := w.bo.Uint32(w.data[w.pos+4:])
+		w.pos += 8
+		w.cost += elementCost
+		if t == tag.SequenceDelimitationItem {
+			return nil
+		}
+		if t != tag.Item {
+			return fmt.Errorf("encapsulated pixel data holds %s, not an item", t)
+		}
+		if int64(vl) > int64(end-w.pos) {
+			return fmt.Errorf("pixel data fragment declares %d bytes, only %d remain", vl, end-w.pos)
+		}
+		frag := w.data[w.pos : w.pos+int(vl)]
+		w.pos += int(vl)
+		if !top {
+			continue
+		}
+		if i == 0 {
+			for ; len(frag) >= 4; frag = frag[4:] {
+				w.offsets = append(w.offsets, binary.LittleEndian.Uint32(frag))
+			}
+			continue
+		}
+		w.frags = append(w.frags, frag)
+	}
 }
