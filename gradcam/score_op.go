@@ -124,14 +124,7 @@ func (op *targetGradOp) Type() hm.Type {
 
 // InferShape implements gorgonia.Op.
 func (op *targetGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	if len(in) != 2 {
-		return nil, fmt.Errorf("%s: want 2 inputs, got %d", op, len(in))
-	}
-	s, ok := in[0].(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("%s: bad input shape %v", op, in[0])
-	}
-	return s.Clone(), nil
+	return op.InputShape(in, 0)
 }
 
 // Do implements gorgonia.Op.

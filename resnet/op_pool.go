@@ -136,14 +136,7 @@ type maxPoolGradOp struct {
 
 // InferShape implements gorgonia.Op: x's shape.
 func (op *maxPoolGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	if len(in) != 2 {
-		return nil, fmt.Errorf("%s: want 2 inputs, got %d", op, len(in))
-	}
-	s, ok := in[0].(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("%s: want a concrete input shape, got %v", op, in[0])
-	}
-	return s.Clone(), nil
+	return op.InputShape(in, 0)
 }
 
 // Do implements gorgonia.Op.

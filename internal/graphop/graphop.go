@@ -63,6 +63,20 @@ func (b Base) CheckArity(in []G.Value) error {
 	return nil
 }
 
+// InputShape returns a copy of input i's shape for InferShape, or an
+// error naming the op unless in has the op's arity and that shape is
+// concrete.
+func (b Base) InputShape(in []G.DimSizer, i int) (tensor.Shape, error) {
+	if len(in) != b.Inputs {
+		return nil, fmt.Errorf("%s: want %d inputs, got %d", b, b.Inputs, len(in))
+	}
+	s, ok := in[i].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("%s: want a concrete shape for input %d, got %v", b, i, in[i])
+	}
+	return s.Clone(), nil
+}
+
 // Float32 returns input i's values, contiguous, and its shape, or an
 // error naming the op unless in has the op's arity and input i is a
 // non-empty float32 tensor of dims dimensions.
