@@ -224,20 +224,24 @@ func sum32(x []float32) float64 {
 	return s
 }
 
-func gradCAMWeights(d LayerData) []float32 {
+// perChannel returns one weight per channel: f of the channel's gradients
+// and activations.
+func perChannel(d LayerData, f func(g, a []float32) float32) []float32 {
 	w := make([]float32, d.C)
-	n := float64(d.H * d.W)
 	for c := range w {
-		w[c] = float32(sum32(d.channel(d.Grads, c)) / n)
+		w[c] = f(d.channel(d.Grads, c), d.channel(d.Acts, c))
 	}
 	return w
 }
 
+func gradCAMWeights(d LayerData) []float32 {
+	n := float64(d.H * d.W)
+	return perChannel(d, func(g, _ []float32) float32 { return float32(sum32(g) / n) })
+}
+
 func gradCAMPlusPlusWeights(d LayerData) []float32 {
 	const eps = 1e-6
-	w := make([]float32, d.C)
-	for c := range w {
-		g, a := d.channel(d.Grads, c), d.channel(d.Acts, c)
+	return perChannel(d, func(g, a []float32) float32 {
 		s := float32(sum32(a))
 		acc := 0.0
 		for _, v := range g {
@@ -249,24 +253,20 @@ func gradCAMPlusPlusWeights(d LayerData) []float32 {
 			aij := g2 / (2*g2 + s*g3 + eps)
 			acc += float64(v * aij)
 		}
-		w[c] = float32(acc)
-	}
-	return w
+		return float32(acc)
+	})
 }
 
 func xGradCAMWeights(d LayerData) []float32 {
 	const eps = 1e-7
-	w := make([]float32, d.C)
-	for c := range w {
-		g, a := d.channel(d.Grads, c), d.channel(d.Acts, c)
+	return perChannel(d, func(g, a []float32) float32 {
 		den := float32(sum32(a) + eps)
 		acc := 0.0
 		for i := range g {
 			acc += float64(g[i] * a[i] / den)
 		}
-		w[c] = float32(acc)
-	}
-	return w
+		return float32(acc)
+	})
 }
 
 // hiResCAMActs returns G[c]*A[c] for every channel.
