@@ -35,9 +35,11 @@ type httpTimeouts struct {
 	readHeader, read, write, idle time.Duration
 }
 
-// defaultTimeouts are sized for a slow report: a language model may take
-// a few minutes to answer.
-var defaultTimeouts = httpTimeouts{readHeader: 10 * time.Second, read: 2 * time.Minute, write: 4 * time.Minute, idle: 2 * time.Minute}
+// defaultTimeouts are the default timeouts, sized for a slow report: a
+// language model may take a few minutes to answer.
+func defaultTimeouts() httpTimeouts {
+	return httpTimeouts{readHeader: 10 * time.Second, read: 2 * time.Minute, write: 4 * time.Minute, idle: 2 * time.Minute}
+}
 
 // defaultShutdownTimeout is the default -shutdown-timeout.
 const defaultShutdownTimeout = 30 * time.Second
@@ -68,10 +70,11 @@ func (f *serveFlags) register(fs *flag.FlagSet, e env) {
 	fs.Int64Var(&f.maxUpload, "max-upload", defaultMaxUpload, "largest accepted upload in bytes")
 	fs.IntVar(&f.concurrency, "concurrency", runtime.NumCPU(), "analyses run at once; the default is this machine's number of CPUs")
 	fs.DurationVar(&f.queueWait, "queue-wait", defaultQueueWait, "how long an upload waits for a free analysis before it gets 503 with Retry-After")
-	fs.DurationVar(&f.timeouts.readHeader, "read-header-timeout", defaultTimeouts.readHeader, "how long a client may take to send the request headers")
-	fs.DurationVar(&f.timeouts.read, "read-timeout", defaultTimeouts.read, "how long a client may take to send the whole request, upload included (0: no limit)")
-	fs.DurationVar(&f.timeouts.write, "write-timeout", defaultTimeouts.write, "how long answering a request may take, waiting and analysis included (0: no limit)")
-	fs.DurationVar(&f.timeouts.idle, "idle-timeout", defaultTimeouts.idle, "how long an idle keep-alive connection stays open (0: the read timeout)")
+	d := defaultTimeouts()
+	fs.DurationVar(&f.timeouts.readHeader, "read-header-timeout", d.readHeader, "how long a client may take to send the request headers")
+	fs.DurationVar(&f.timeouts.read, "read-timeout", d.read, "how long a client may take to send the whole request, upload included (0: no limit)")
+	fs.DurationVar(&f.timeouts.write, "write-timeout", d.write, "how long answering a request may take, waiting and analysis included (0: no limit)")
+	fs.DurationVar(&f.timeouts.idle, "idle-timeout", d.idle, "how long an idle keep-alive connection stays open (0: the read timeout)")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "on SIGTERM or interrupt, how long running analyses may take to finish before the server stops")
 }
 

@@ -20,7 +20,7 @@ import (
 // normal client.
 func TestSlowHeadersCutOff(t *testing.T) {
 	s := newServer(serveAnalyzer(t, nil), serverConfig{})
-	tm := defaultTimeouts
+	tm := defaultTimeouts()
 	tm.readHeader = 300 * time.Millisecond
 	base, _ := serveOps(t, s, tm, 5*time.Second)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
@@ -88,7 +88,7 @@ func TestShutdownLetsAnalysesFinish(t *testing.T) {
 	gate := make(chan struct{})
 	fake := &serveGateLLM{name: "fake", gate: gate}
 	s := newServer(serveAnalyzer(t, &xray.Options{LLM: fake}), serverConfig{MaxConcurrent: 1, QueueWait: 20 * time.Second})
-	base, stop := serveOps(t, s, defaultTimeouts, 20*time.Second)
+	base, stop := serveOps(t, s, defaultTimeouts(), 20*time.Second)
 	form, ct := serveForm(t, "chest.png", servePNG(t, 64, 64), nil)
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	running, waiting := make(chan serveLoadAnswer, 1), make(chan serveLoadAnswer, 1)
@@ -138,7 +138,7 @@ func TestShutdownGraceEnds(t *testing.T) {
 	defer close(gate)
 	fake := &serveGateLLM{name: "fake", gate: gate}
 	s := newServer(serveAnalyzer(t, &xray.Options{LLM: fake}), serverConfig{MaxConcurrent: 1})
-	base, stop := serveOps(t, s, defaultTimeouts, 200*time.Millisecond)
+	base, stop := serveOps(t, s, defaultTimeouts(), 200*time.Millisecond)
 	form, ct := serveForm(t, "chest.png", servePNG(t, 64, 64), nil)
 	go uploadOnce(&http.Client{Timeout: 30 * time.Second}, base, form.Bytes(), ct)
 	waitFor(t, "the analysis to reach the report", func() bool { return fake.calls.Load() == 1 })

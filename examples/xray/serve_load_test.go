@@ -42,7 +42,7 @@ func TestServeLoad(t *testing.T) {
 	gate := make(chan struct{})
 	fake := &serveGateLLM{name: "fake", gate: gate}
 	s := newServer(serveAnalyzer(t, &xray.Options{LLM: fake}), serverConfig{MaxConcurrent: 1, QueueWait: 100 * time.Millisecond})
-	base, stop := serveOps(t, s, defaultTimeouts, 10*time.Second)
+	base, stop := serveOps(t, s, defaultTimeouts(), 10*time.Second)
 
 	monitor := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{}}
 	if _, err := checkHealth(monitor, base); err != nil {

@@ -39,7 +39,7 @@ type serveMetrics struct {
 
 // latencyBuckets span 1 ms to 5 min: a decode takes milliseconds, a
 // language model's report minutes at worst.
-var latencyBuckets = prometheus.ExponentialBucketsRange(0.001, 300, 16)
+func latencyBuckets() []float64 { return prometheus.ExponentialBucketsRange(0.001, 300, 16) }
 
 // newServeMetrics registers the server's metrics, with the Go runtime's and the
 // process's (memory, CPU, open files), in a new registry.
@@ -62,10 +62,10 @@ func newServeMetrics() *serveMetrics {
 			Name: "xray_analyses_rejected_total", Help: "Analyses refused with 503: busy (no slot within -queue-wait) or shutting_down.",
 		}, []string{"reason"}),
 		queueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "xray_analysis_queue_wait_seconds", Help: "Time an analysis waited for a slot, refused ones included.", Buckets: latencyBuckets,
+			Name: "xray_analysis_queue_wait_seconds", Help: "Time an analysis waited for a slot, refused ones included.", Buckets: latencyBuckets(),
 		}),
 		stages: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "xray_analysis_stage_duration_seconds", Help: "Time of each stage of a finished analysis: decode, network (classification alone), cam (the Grad-CAM graph, forward pass included) and report.", Buckets: latencyBuckets,
+			Name: "xray_analysis_stage_duration_seconds", Help: "Time of each stage of a finished analysis: decode, network (classification alone), cam (the Grad-CAM graph, forward pass included) and report.", Buckets: latencyBuckets(),
 		}, []string{"stage"}),
 		reports: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xray_llm_reports_total", Help: "Reports written, by the backend that wrote them.",
