@@ -134,12 +134,14 @@ func (s *server) acquire(ctx context.Context) (release func(), ok bool) {
 	}
 	start := time.Now()
 	s.metrics.queued.Inc()
-	defer s.metrics.queued.Dec()
+	defer func() {
+		s.metrics.queued.Dec()
+		s.metrics.queueWait.Observe(time.Since(start).Seconds())
+	}()
 	t := time.NewTimer(s.cfg.QueueWait)
 	defer t.Stop()
 	select {
 	case s.slots <- struct{}{}:
-		s.metrics.queueWait.Observe(time.Since(start).Seconds())
 		s.metrics.analyses.Inc()
 		return func() { s.metrics.analyses.Dec(); <-s.slots }, true
 	case <-t.C:
@@ -148,7 +150,6 @@ func (s *server) acquire(ctx context.Context) (release func(), ok bool) {
 		s.metrics.rejected.WithLabelValues(rejectShutdown).Inc()
 	case <-ctx.Done():
 	}
-	s.metrics.queueWait.Observe(time.Since(start).Seconds())
 	return nil, false
 }
 
