@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"time"
 
 	"github.com/xrayllm/xray/gradcam"
 	"github.com/xrayllm/xray/llm"
@@ -104,16 +105,19 @@ type Result struct {
 	CAM *gradcam.Result
 	// Report is set when Request.Report was.
 	Report *llm.Report
+	// Timings say how long each stage took.
+	Timings Timings
 }
 
 // Analyze decodes an image (JPEG, PNG, GIF, BMP, TIFF, WebP) and runs the
 // request on it.
 func (a *Analyzer) Analyze(ctx context.Context, r io.Reader, req Request) (*Result, error) {
+	start := time.Now()
 	in, err := preprocess.Load(r, &a.pre)
 	if err != nil {
 		return nil, fmt.Errorf("xray: %w", err)
 	}
-	return a.run(ctx, in, req)
+	return a.run(ctx, in, req, time.Since(start))
 }
 
 // AnalyzeBytes is Analyze on an image held in memory.
@@ -123,11 +127,12 @@ func (a *Analyzer) AnalyzeBytes(ctx context.Context, data []byte, req Request) (
 
 // AnalyzeImage runs the request on a decoded image.
 func (a *Analyzer) AnalyzeImage(ctx context.Context, img image.Image, req Request) (*Result, error) {
+	start := time.Now()
 	in, err := preprocess.FromImage(img, &a.pre)
 	if err != nil {
 		return nil, fmt.Errorf("xray: %w", err)
 	}
-	return a.run(ctx, in, req)
+	return a.run(ctx, in, req, time.Since(start))
 }
 
 // Predict classifies a decoded image: the one preprocessing path
@@ -158,28 +163,33 @@ func (a *Analyzer) PredictBatch(ctx context.Context, imgs []image.Image) ([]resn
 	return ps, nil
 }
 
-// run classifies, explains and reports on preprocessed input.
-func (a *Analyzer) run(ctx context.Context, in *preprocess.Input, req Request) (*Result, error) {
-	res := &Result{Input: in}
+// run classifies, explains and reports on preprocessed input; decode is
+// how long making the input took.
+func (a *Analyzer) run(ctx context.Context, in *preprocess.Input, req Request, decode time.Duration) (*Result, error) {
+	res := &Result{Input: in, Timings: Timings{Decode: decode}}
+	start := time.Now()
 	if camOpts := req.camOptions(); camOpts != nil {
 		cam, err := a.explainer.Explain(ctx, in.Tensor, camOpts)
 		if err != nil {
 			return nil, fmt.Errorf("xray: %w", err)
 		}
 		res.CAM, res.Prediction = cam, cam.Prediction
+		res.Timings.CAM = time.Since(start)
 	} else {
 		ps, err := a.model.PredictTensor(ctx, in.Tensor)
 		if err != nil {
 			return nil, fmt.Errorf("xray: %w", err)
 		}
 		res.Prediction = ps[0]
+		res.Timings.Network = time.Since(start)
 	}
 	if req.Report {
+		start = time.Now()
 		rep, err := llm.WriteReport(ctx, a.llm, ReportInputs(a.model.Classes(), res, req.Lang), req.ReportOptions...)
 		if err != nil {
 			return nil, fmt.Errorf("xray: report: %w", err)
 		}
-		res.Report = rep
+		res.Report, res.Timings.Report = rep, time.Since(start)
 	}
 	return res, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/xrayllm/xray"
 	"github.com/xrayllm/xray/gradcam"
@@ -12,12 +13,15 @@ import (
 	"github.com/xrayllm/xray/resnet"
 )
 
-// newFlagSet returns a flag set that reports errors instead of exiting.
-func newFlagSet(name, args string, e env) *flag.FlagSet {
+// newFlagSet returns command c's flag set, named name, that reports
+// errors instead of exiting. Its usage says what the command does and
+// lists every flag with its default.
+func newFlagSet(name string, c command, e env) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: xray %s [flags] %s\n", name, args)
+		fmt.Fprintln(e.stderr, strings.TrimSpace("usage: xray "+name+" [flags] "+c.args))
+		fmt.Fprintf(e.stderr, "%s. Educational use only, not a diagnostic device.\n\nflags:\n", c.summary)
 		fs.PrintDefaults()
 	}
 	return fs

@@ -115,7 +115,7 @@ func runCommand(ctx context.Context, name string, args []string, e env) error {
 		return fmt.Errorf("unknown command %q", name)
 	}
 	f := c.flags()
-	fs := newFlagSet(name, c.args, e)
+	fs := newFlagSet(name, c, e)
 	f.register(fs, e)
 	if err := parseFlags(fs, args, c.nargs); err != nil {
 		return err

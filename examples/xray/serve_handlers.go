@@ -4,19 +4,49 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/xrayllm/xray/preprocess"
 )
 
-// retryAfterSeconds is the Retry-After sent with a 503.
-const retryAfterSeconds = 5
-
-// handleHealth answers the health check.
+// handleHealth answers the liveness check: the process is up. It never
+// waits for an analysis slot.
 func handleHealth(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = io.WriteString(w, "ok")
+}
+
+// handleReady answers the readiness check: 200 once the model is loaded
+// (a server exists only then), 503 once the server is shutting down.
+func (s *server) handleReady(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if s.isDraining() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "shutting down")
+		return
+	}
+	_, _ = io.WriteString(w, "ready")
+}
+
+// writeBusy answers a request acquire refused: 503 with Retry-After and
+// a JSON error saying why.
+func (s *server) writeBusy(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(s.cfg.QueueWait)))
+	msg := "the server is busy with other analyses; try again in a few seconds"
+	if s.isDraining() {
+		msg = "the server is shutting down; try again shortly"
+	}
+	writeError(w, http.StatusServiceUnavailable, errors.New(msg))
+}
+
+// retryAfterSeconds is the Retry-After sent with a 503: the queue wait
+// rounded up to whole seconds, at least 1.
+func retryAfterSeconds(queueWait time.Duration) int {
+	return max(1, int(math.Ceil(queueWait.Seconds())))
 }
 
 // handleInfo describes the model and the choices the API accepts.
@@ -34,12 +64,11 @@ func (s *server) handleAnalyze(w http.ResponseWriter, r *http.Request) {
 	}
 	release, ok := s.acquire(r.Context())
 	if !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
-		writeError(w, http.StatusServiceUnavailable, errors.New("the server is busy with other analyses; try again in a few seconds"))
+		s.writeBusy(w)
 		return
 	}
 	defer release()
-	res, err := s.a.AnalyzeBytes(r.Context(), ar.image, ar.req)
+	res, err := s.analyze(r.Context(), ar)
 	if err != nil {
 		writeError(w, analyzeStatus(r.Context(), err), err)
 		return

@@ -24,8 +24,8 @@ const (
 )
 
 // serverConfig configures newServer. The zero value works: Grad-CAM at
-// layer4, Korean, jet, 32 MiB uploads, 2×GOMAXPROCS analyses at once, no
-// log.
+// layer4, Korean, jet, 32 MiB uploads, one analysis per CPU at once, a
+// 5 s queue, no log.
 type serverConfig struct {
 	// CAM holds the default CAM options; form fields override them.
 	CAM gradcam.Options
@@ -35,8 +35,8 @@ type serverConfig struct {
 	Colormap string
 	// MaxUpload bounds a request body in bytes; 0 means 32 MiB.
 	MaxUpload int64
-	// MaxConcurrent bounds the analyses running at once; 0 means
-	// 2×GOMAXPROCS.
+	// MaxConcurrent bounds the analyses running at once; 0 means the
+	// number of CPUs.
 	MaxConcurrent int
 	// QueueWait is how long a request waits for a slot before 503; 0
 	// means 5 s.
@@ -64,7 +64,7 @@ func (c serverConfig) withDefaults() serverConfig {
 		c.MaxUpload = defaultMaxUpload
 	}
 	if c.MaxConcurrent <= 0 {
-		c.MaxConcurrent = 2 * runtime.GOMAXPROCS(0)
+		c.MaxConcurrent = runtime.NumCPU()
 	}
 	if c.QueueWait <= 0 {
 		c.QueueWait = defaultQueueWait
@@ -75,25 +75,32 @@ func (c serverConfig) withDefaults() serverConfig {
 	return c
 }
 
-// server is the HTTP front of an Analyzer: the page, the JSON API and the
-// health check, behind the middleware. Its handlers are in
-// serve_handlers.go, the upload parsing in serve_upload.go, the answers'
-// shapes in serve_response.go and the middleware in serve_middleware.go.
+// server is the HTTP front of an Analyzer: the page, the JSON API, the
+// health checks and the metrics, behind the middleware. Its handlers are
+// in serve_handlers.go, the upload parsing in serve_upload.go, the
+// answers' shapes in serve_response.go, the middleware in
+// serve_middleware.go and the metrics in serve_metrics.go.
 type server struct {
 	a       *xray.Analyzer
 	cfg     serverConfig
 	slots   chan struct{}
 	page    []byte
+	metrics *serveMetrics
 	handler http.Handler
+	// draining is closed by drain: the server is shutting down, takes no
+	// new analysis and is not ready.
+	draining  chan struct{}
+	drainOnce sync.Once
 }
 
 // newServer returns the server for a, configured by cfg. It logs each
 // request to cfg.Log and turns panics into 500s.
 func newServer(a *xray.Analyzer, cfg serverConfig) *server {
 	cfg = cfg.withDefaults()
-	s := &server{a: a, cfg: cfg, slots: make(chan struct{}, cfg.MaxConcurrent), page: loadPage()}
+	s := &server{a: a, cfg: cfg, slots: make(chan struct{}, cfg.MaxConcurrent), page: loadPage(),
+		metrics: newServeMetrics(), draining: make(chan struct{})}
 	logw := &lockedWriter{w: cfg.Log, mu: new(sync.Mutex)}
-	s.handler = logRequests(logw, recoverPanics(logw, securityHeaders(s.routes())))
+	s.handler = logRequests(logw, countRequests(s.metrics, recoverPanics(logw, securityHeaders(s.routes()))))
 	return s
 }
 
@@ -104,6 +111,8 @@ func (s *server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /{$}", s.handlePage)
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(assets)))
 	mux.HandleFunc("GET /healthz", handleHealth)
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("/api/info", allow(http.MethodGet, s.handleInfo))
 	mux.HandleFunc("/api/analyze", allow(http.MethodPost, s.handleAnalyze))
 	return mux
@@ -116,15 +125,57 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *server) camLayers() []string { return s.a.Model().SpatialLayerNames() }
 
 // acquire takes an analysis slot, waiting at most cfg.QueueWait; release
-// gives it back.
+// gives it back. It refuses at once, and stops waiting, when the server
+// is shutting down. writeBusy answers a refusal.
 func (s *server) acquire(ctx context.Context) (release func(), ok bool) {
+	if s.isDraining() {
+		s.metrics.rejected.WithLabelValues(rejectShutdown).Inc()
+		return nil, false
+	}
+	start := time.Now()
+	s.metrics.queued.Inc()
+	defer func() {
+		s.metrics.queued.Dec()
+		s.metrics.queueWait.Observe(time.Since(start).Seconds())
+	}()
 	t := time.NewTimer(s.cfg.QueueWait)
 	defer t.Stop()
 	select {
 	case s.slots <- struct{}{}:
-		return func() { <-s.slots }, true
+		s.metrics.analyses.Inc()
+		return func() { s.metrics.analyses.Dec(); <-s.slots }, true
 	case <-t.C:
+		s.metrics.rejected.WithLabelValues(rejectBusy).Inc()
+	case <-s.draining:
+		s.metrics.rejected.WithLabelValues(rejectShutdown).Inc()
 	case <-ctx.Done():
 	}
 	return nil, false
+}
+
+// drain marks the server as shutting down: /readyz answers 503 and no
+// new analysis starts; running ones finish.
+func (s *server) drain() {
+	s.drainOnce.Do(func() { close(s.draining) })
+}
+
+// isDraining reports whether drain was called.
+func (s *server) isDraining() bool {
+	select {
+	case <-s.draining:
+		return true
+	default:
+		return false
+	}
+}
+
+// analyze runs the pipeline on an uploaded image and records the
+// analysis in the metrics.
+func (s *server) analyze(ctx context.Context, ar *analyzeRequest) (*xray.Result, error) {
+	res, err := s.a.AnalyzeBytes(ctx, ar.image, ar.req)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.observeAnalysis(res, s.a.LLM().Name())
+	return res, nil
 }

@@ -79,6 +79,11 @@ func TestRunServeFlags(t *testing.T) {
 		{"bad colormap", []string{"-weights", serveWeights, "-colormap", "rainbow"}, "valid: jet"},
 		{"bad method", []string{"-weights", serveWeights, "-cam-method", "x"}, "valid: gradcam"},
 		{"bad max-upload", []string{"-weights", serveWeights, "-max-upload", "0"}, "must be positive"},
+		{"bad concurrency", []string{"-weights", serveWeights, "-concurrency", "0"}, "-concurrency 0: must be positive"},
+		{"bad queue-wait", []string{"-weights", serveWeights, "-queue-wait", "0s"}, "-queue-wait 0s: must be positive"},
+		{"bad read-header-timeout", []string{"-weights", serveWeights, "-read-header-timeout", "0s"}, "-read-header-timeout 0s"},
+		{"negative write-timeout", []string{"-weights", serveWeights, "-write-timeout", "-1s"}, "must not be negative"},
+		{"bad shutdown-timeout", []string{"-weights", serveWeights, "-shutdown-timeout", "0s"}, "-shutdown-timeout 0s"},
 		{"bad addr", []string{"-weights", serveWeights, "-llm", "offline", "-env-file", dir + "/x", "-addr", "256.0.0.1:99999"}, "listen"},
 		{"extra args", []string{"-weights", serveWeights, "image.png"}, "usage"},
 		{"bad flag", []string{"-nope"}, "usage"},
@@ -94,6 +99,34 @@ func TestRunServeFlags(t *testing.T) {
 	}
 	if err := runCommand(context.Background(), "serve", []string{"-h"}, serveEnv(io.Discard)); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v", err)
+	}
+}
+
+func TestServeHelp(t *testing.T) {
+	var out bytes.Buffer
+	if err := runCommand(context.Background(), "serve", []string{"-h"}, serveEnv(&out)); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v", err)
+	}
+	for _, want := range []string{
+		"usage: xray serve [flags]\n", "serve the analyzer over HTTP", "not a diagnostic device",
+		"-concurrency int", "-queue-wait duration", "(default 5s)", "-max-upload int", "(default 33554432)",
+		"-read-header-timeout duration", "(default 10s)", "-read-timeout duration", "-write-timeout duration", "(default 4m0s)",
+		"-idle-timeout duration", "-shutdown-timeout duration", "(default 30s)",
+		// The pipeline's flags, shared with analyze:
+		"-weights string", "-cam-method string", "-cam-layer string", "-llm string", "-lang string", "-env-file string",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("serve -h lacks %q:\n%s", want, out.String())
+		}
+	}
+	for name, c := range commands() {
+		var out bytes.Buffer
+		if err := runCommand(context.Background(), name, []string{"-h"}, serveEnv(&out)); !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("%s -h: %v", name, err)
+		}
+		if !strings.HasPrefix(out.String(), "usage: xray "+name) || !strings.Contains(out.String(), c.summary) || !strings.Contains(out.String(), "(default") {
+			t.Errorf("%s -h: want the usage line, the summary %q and the defaults:\n%s", name, c.summary, out.String())
+		}
 	}
 }
 

@@ -148,7 +148,7 @@ func TestWeightsFromEnvironment(t *testing.T) {
 	} {
 		e, _, _ := testEnv(map[string]string{"XRAY_WEIGHTS": tc.env})
 		var m modelFlags
-		fs := newFlagSet("t", "", e)
+		fs := newFlagSet("t", command{}, e)
 		m.register(fs, e)
 		if err := fs.Parse(tc.args); err != nil {
 			t.Fatal(err)
