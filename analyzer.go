@@ -86,6 +86,9 @@ type Request struct {
 	Lang prompt.Lang
 	// ReportOptions are passed to llm.WriteReport (streaming, templates).
 	ReportOptions []llm.ReportOption
+	// Progress, when not nil, is called with the partial result as each
+	// stage finishes, before the report is written (see Stage).
+	Progress func(Stage, *Result)
 }
 
 // Result is what Analyze computed for one image.
@@ -171,6 +174,10 @@ func (a *Analyzer) run(ctx context.Context, in *preprocess.Input, req Request) (
 			return nil, fmt.Errorf("xray: %w", err)
 		}
 		res.Prediction = ps[0]
+	}
+	req.progress(StagePredicted, res)
+	if res.CAM != nil {
+		req.progress(StageExplained, res)
 	}
 	if req.Report {
 		rep, err := llm.WriteReport(ctx, a.llm, ReportInputs(a.model.Classes(), res, req.Lang), req.ReportOptions...)
