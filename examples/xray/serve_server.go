@@ -106,6 +106,7 @@ func (s *server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /healthz", handleHealth)
 	mux.HandleFunc("/api/info", allow(http.MethodGet, s.handleInfo))
 	mux.HandleFunc("/api/analyze", allow(http.MethodPost, s.handleAnalyze))
+	mux.HandleFunc("/api/analyze/stream", allow(http.MethodPost, s.handleAnalyzeStream))
 	return mux
 }
 
