@@ -283,6 +283,8 @@ function onEvent(name, data) {
       renderPrediction(data);
       $("result").hidden = false;
       setStatus(t("predicted"), false);
+      // On a phone the answer is below the form: bring it into view.
+      if (window.matchMedia("(max-width: 820px)").matches) $("result").scrollIntoView({ behavior: "smooth", block: "start" });
       break;
     case "cam":
       renderCAM(data);
