@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image"
-	"image/jpeg"
 	"image/png"
 	"net/http"
 
 	"github.com/xrayllm/xray"
 	"github.com/xrayllm/xray/gradcam"
 	"github.com/xrayllm/xray/llm"
-	"github.com/xrayllm/xray/preprocess"
 	"github.com/xrayllm/xray/prompt"
 	"github.com/xrayllm/xray/resnet"
 )
@@ -112,36 +109,6 @@ func (s *server) resultWith(res *xray.Result, ar *analyzeRequest, imgs camImages
 	}
 }
 
-// camImages are the pictures of one analysis, as data: URLs.
-type camImages struct {
-	// OverlayPNG is the CAM over the network's 224×224 input.
-	OverlayPNG string `json:"overlay_png"`
-	// OverlayFullJPEG is the CAM over the uploaded image at its own size.
-	OverlayFullJPEG string `json:"overlay_full_jpeg"`
-	// InputPNG is the network's 224×224 input.
-	InputPNG string `json:"input_png"`
-}
-
-// newCAMImages draws the overlays and the input of a result with a CAM.
-func newCAMImages(res *xray.Result, cmap gradcam.Table) (camImages, error) {
-	if res.CAM == nil || res.Input == nil || res.Input.Resized == nil || res.Input.Original == nil {
-		return camImages{}, errors.New("serve: the analysis returned no CAM")
-	}
-	overlay, err := overlayPNG(res, cmap)
-	if err != nil {
-		return camImages{}, err
-	}
-	full, err := overlayFullJPEG(res, cmap)
-	if err != nil {
-		return camImages{}, err
-	}
-	input, err := pngDataURL(res.Input.Resized)
-	if err != nil {
-		return camImages{}, err
-	}
-	return camImages{OverlayPNG: overlay, OverlayFullJPEG: full, InputPNG: input}, nil
-}
-
 // overlayPNG blends the CAM over the network's 224x224 input.
 func overlayPNG(res *xray.Result, cmap gradcam.Table) (string, error) {
 	b := res.Input.Resized.Bounds()
@@ -155,30 +122,6 @@ func overlayPNG(res *xray.Result, cmap gradcam.Table) (string, error) {
 	}
 	return pngDataURL(img)
 }
-
-// overlayFullJPEG blends the CAM over the uploaded image at its own size,
-// as the CLI's <name>.overlay-full.png; JPEG keeps a large X-ray's answer
-// small.
-func overlayFullJPEG(res *xray.Result, cmap gradcam.Table) (string, error) {
-	orig := preprocess.RGB(res.Input.Original)
-	b := orig.Bounds()
-	cam, err := res.CAM.MapAt(b.Dx(), b.Dy())
-	if err != nil {
-		return "", fmt.Errorf("serve: full overlay: %w", err)
-	}
-	img, err := gradcam.Overlay(orig, cam, &gradcam.OverlayOptions{Colormap: cmap})
-	if err != nil {
-		return "", fmt.Errorf("serve: full overlay: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: fullOverlayQuality}); err != nil {
-		return "", fmt.Errorf("serve: encoding jpeg: %w", err)
-	}
-	return "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), nil
-}
-
-// fullOverlayQuality is the JPEG quality of the full-size overlay.
-const fullOverlayQuality = 88
 
 // pngDataURL encodes img as a data: URL.
 func pngDataURL(img image.Image) (string, error) {
