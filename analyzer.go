@@ -93,6 +93,9 @@ type Request struct {
 	Lang prompt.Lang
 	// ReportOptions are passed to llm.WriteReport (streaming, templates).
 	ReportOptions []llm.ReportOption
+	// Progress, when not nil, is called with the partial result as each
+	// stage finishes, before the report is written (see Stage).
+	Progress func(Stage, *Result)
 }
 
 // Result is what Analyze computed for one image.
@@ -182,6 +185,10 @@ func (a *Analyzer) run(ctx context.Context, in *preprocess.Input, req Request, d
 		}
 		res.Prediction = ps[0]
 		res.Timings.Network = time.Since(start)
+	}
+	req.progress(StagePredicted, res)
+	if res.CAM != nil {
+		req.progress(StageExplained, res)
 	}
 	if req.Report {
 		start = time.Now()

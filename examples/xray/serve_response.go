@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -63,11 +62,10 @@ type analyzeJSON struct {
 	Prediction analysisPrediction `json:"prediction"`
 	CAM        *camJSON           `json:"cam"`
 	CAMText    camText            `json:"cam_text"`
-	OverlayPNG string             `json:"overlay_png"`
-	InputPNG   string             `json:"input_png"`
-	Report     *llm.Report        `json:"report"`
-	Lang       string             `json:"lang"`
-	Disclaimer string             `json:"disclaimer"`
+	camImages
+	Report     *llm.Report `json:"report"`
+	Lang       string      `json:"lang"`
+	Disclaimer string      `json:"disclaimer"`
 }
 
 // analysisPrediction is the prediction part of analyzeJSON.
@@ -88,30 +86,27 @@ func newAnalysisPrediction(classes []string, pred resnet.Prediction) analysisPre
 		Probs: p.Probs, ProbsText: probsText(p.Probs), Logits: p.Logits}
 }
 
-// result builds the JSON answer, overlay included.
+// result builds the JSON answer, overlays included.
 func (s *server) result(res *xray.Result, ar *analyzeRequest) (*analyzeJSON, error) {
-	if res.CAM == nil || res.Input == nil || res.Input.Resized == nil {
-		return nil, errors.New("serve: the analysis returned no CAM")
-	}
-	overlay, err := overlayPNG(res, ar.colormap)
+	imgs, err := newCAMImages(res, ar.colormap)
 	if err != nil {
 		return nil, err
 	}
-	input, err := pngDataURL(res.Input.Resized)
-	if err != nil {
-		return nil, err
-	}
+	return s.resultWith(res, ar, imgs), nil
+}
+
+// resultWith builds the JSON answer around images already made.
+func (s *server) resultWith(res *xray.Result, ar *analyzeRequest, imgs camImages) *analyzeJSON {
 	lang := ar.req.Lang
 	return &analyzeJSON{
 		Prediction: newAnalysisPrediction(s.a.Model().Classes(), res.Prediction),
 		CAM:        newCAMJSON(res.CAM, nil),
 		CAMText:    newCAMText(res.CAM, lang),
-		OverlayPNG: overlay,
-		InputPNG:   input,
+		camImages:  imgs,
 		Report:     res.Report,
 		Lang:       string(lang),
 		Disclaimer: prompt.Disclaimer(lang),
-	}, nil
+	}
 }
 
 // overlayPNG blends the CAM over the network's 224x224 input.

@@ -115,6 +115,7 @@ func (s *server) routes() *http.ServeMux {
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("/api/info", allow(http.MethodGet, s.handleInfo))
 	mux.HandleFunc("/api/analyze", allow(http.MethodPost, s.handleAnalyze))
+	mux.HandleFunc("/api/analyze/stream", allow(http.MethodPost, s.handleAnalyzeStream))
 	return mux
 }
 

@@ -1,11 +1,23 @@
 // xray serve: the page's script. It talks only to this server (/api/info,
-// /api/analyze) and never inserts server text as HTML except through the
-// small escaping Markdown renderer below.
+// /api/analyze/stream) and never inserts server text as HTML except
+// through the small escaping Markdown renderer below. Every sentence about
+// the analysis, and every number, is the server's; the strings here are
+// the page's own labels.
 "use strict";
 
 const STRINGS = {
   ko: {
     noticeTag: "교육용 · 진단 아님",
+    dropMain: "영상을 여기로 끌어다 놓거나, 붙여 넣거나(Ctrl+V), 눌러서 고르세요",
+    zoomHint: "누르면 원본 크기",
+    opacityLabel: "오버레이 불투명도",
+    download: "보고서 내려받기 (Markdown)",
+    print: "인쇄 / PDF로 저장",
+    fullTitle: "원본 크기 오버레이",
+    close: "닫기",
+    predicted: "예측 완료 — Grad-CAM 계산 중…",
+    writing: "보고서 작성 중…",
+    notImage: "영상 파일이 아닙니다.",
     title: "흉부 X선 Grad-CAM 학습 도구",
     subtitle: "ResNet34가 NORMAL/PNEUMONIA를 어떻게 구분하는지, 그리고 어디를 보았는지 살펴봅니다.",
     langLabel: "언어",
@@ -43,6 +55,16 @@ const STRINGS = {
   },
   en: {
     noticeTag: "Educational · not a diagnosis",
+    dropMain: "Drop an image here, paste it (Ctrl+V), or click to choose",
+    zoomHint: "click for full size",
+    opacityLabel: "Overlay opacity",
+    download: "Download report (Markdown)",
+    print: "Print / save as PDF",
+    fullTitle: "Full-size overlay",
+    close: "Close",
+    predicted: "Predicted — computing the Grad-CAM…",
+    writing: "Writing the report…",
+    notImage: "That is not an image file.",
     title: "Chest X-ray Grad-CAM explainer",
     subtitle: "See how a ResNet34 tells NORMAL from PNEUMONIA, and where it looked.",
     langLabel: "Language",
@@ -83,6 +105,8 @@ const STRINGS = {
 const $ = (id) => document.getElementById(id);
 let lang = "ko";
 let info = null;
+let chosen = null; // the image to analyze: picked, dropped or pasted
+let reportURL = ""; // the object URL behind the download link
 
 function t(key) {
   return (STRINGS[lang] || STRINGS.ko)[key];
@@ -158,62 +182,180 @@ async function loadInfo() {
   applyLang(info.defaults.lang || lang);
 }
 
+// setOpacity fades the overlay over the plain input.
+function setOpacity() {
+  const v = Number($("opacity").value);
+  $("overlay").style.opacity = String(v / 100);
+  $("opacityValue").textContent = `${v}%`;
+}
+
 function setStatus(text, isError) {
   const s = $("status");
   s.textContent = text;
   s.classList.toggle("error", !!isError);
 }
 
+// choose takes the image to analyze from the picker, a drop or a paste,
+// and shows it; the preview stays in the browser.
+function choose(file) {
+  if (!file) return;
+  if (file.type && !file.type.startsWith("image/") && !/\.dcm$/i.test(file.name || "")) {
+    setStatus(t("notImage"), true);
+    return;
+  }
+  chosen = file;
+  $("fileName").textContent = file.name || "";
+  const pv = $("preview");
+  if (pv.src) URL.revokeObjectURL(pv.src);
+  pv.src = URL.createObjectURL(file);
+  pv.hidden = false;
+  setStatus("", false);
+}
+
+// analyze uploads the image to /api/analyze/stream and shows each event
+// as it comes: the label and the overlay at once, the report as it grows.
 async function analyze(ev) {
   ev.preventDefault();
-  const file = $("file").files[0];
-  if (!file) {
+  if (!chosen) {
     setStatus(t("needFile"), true);
     return;
   }
   const fd = new FormData();
-  fd.append("image", file, "upload");
+  fd.append("image", chosen, "upload");
   for (const k of ["method", "layer", "target", "colormap"]) fd.append(k, $(k).value);
   fd.append("lang", lang);
   fd.append("report", $("report").checked ? "true" : "false");
   $("analyze").disabled = true;
   setStatus(t("working"), false);
+  clearResult();
   try {
-    const r = await fetch("/api/analyze", { method: "POST", body: fd, cache: "no-store" });
-    let body = null;
-    try {
-      body = await r.json();
-    } catch (_) {
-      body = { error: `HTTP ${r.status}` };
-    }
+    const r = await fetch("/api/analyze/stream", { method: "POST", body: fd, cache: "no-store" });
     if (!r.ok) {
+      let body = null;
+      try {
+        body = await r.json();
+      } catch (_) {
+        body = { error: `HTTP ${r.status}` };
+      }
       setStatus(r.status === 503 ? t("busy") : t("failed") + (body.error || `HTTP ${r.status}`), true);
       return;
     }
-    render(body);
-    setStatus(t("done"), false);
+    await readEvents(r.body, onEvent);
   } catch (e) {
     setStatus(t("failed") + e.message, true);
   } finally {
     $("analyze").disabled = false;
+    $("reportBody").setAttribute("aria-busy", "false");
   }
 }
 
-// render shows one analysis.
+// readEvents parses a text/event-stream body and calls fn(name, data)
+// for each event, its data parsed as JSON.
+async function readEvents(body, fn) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += value;
+    let i;
+    while ((i = buf.indexOf("\n\n")) >= 0) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      let name = "message";
+      let data = "";
+      for (const l of block.split("\n")) {
+        if (l.startsWith("event: ")) name = l.slice(7);
+        else if (l.startsWith("data: ")) data += l.slice(6);
+      }
+      if (data) fn(name, JSON.parse(data));
+    }
+  }
+}
+
+let streamed = ""; // the report text received so far
+let drawPending = false;
+
+// onEvent shows one event of the analysis stream.
+function onEvent(name, data) {
+  switch (name) {
+    case "prediction":
+      renderPrediction(data);
+      $("result").hidden = false;
+      setStatus(t("predicted"), false);
+      // On a phone the answer is below the form: bring it into view.
+      if (window.matchMedia("(max-width: 820px)").matches) $("result").scrollIntoView({ behavior: "smooth", block: "start" });
+      break;
+    case "cam":
+      renderCAM(data);
+      if ($("report").checked) {
+        setStatus(t("writing"), false);
+        $("reportBody").setAttribute("aria-busy", "true");
+        $("reportCard").hidden = false;
+      }
+      break;
+    case "report":
+      streamed += data.text;
+      if (!drawPending) {
+        drawPending = true;
+        requestAnimationFrame(() => {
+          drawPending = false;
+          if (streamed) $("reportBody").innerHTML = renderMarkdown(streamed);
+        });
+      }
+      break;
+    case "done":
+      streamed = "";
+      render(data);
+      setStatus(t("done"), false);
+      break;
+    case "error":
+      setStatus(t("failed") + data.error, true);
+      break;
+  }
+}
+
+// clearResult empties the previous analysis.
+function clearResult() {
+  streamed = "";
+  $("result").hidden = true;
+  $("reportCard").hidden = true;
+  $("actions").hidden = true;
+  $("reportBody").replaceChildren();
+  $("reportMeta").textContent = "";
+  if (reportURL) URL.revokeObjectURL(reportURL);
+  reportURL = "";
+  $("download").removeAttribute("href");
+  $("zoom").disabled = true;
+}
+
+// render shows one whole analysis, as /api/analyze answers it.
 function render(res) {
-  const p = res.prediction;
+  renderPrediction(res.prediction);
+  renderCAM(res);
+  $("result").hidden = false;
+  renderReport(res.report);
+}
+
+function renderPrediction(p) {
   $("label").textContent = p.label;
   $("label").className = "label " + (p.label === "NORMAL" ? "normal" : "other");
   $("probs").replaceChildren(...p.classes.map((c) => probRow(c, p.probs[c], p.probs_text[c], c === p.label)));
+}
+
+// renderCAM shows the images and the notes of a cam event or an answer.
+function renderCAM(res) {
   $("input").src = res.input_png;
   $("input").alt = t("inputCaption");
+  $("under").src = res.input_png;
   $("overlay").src = res.overlay_png;
   $("overlay").alt = t("overlayCaption");
+  $("fullImg").src = res.overlay_full_jpeg || res.overlay_png;
+  $("fullImg").alt = t("fullTitle");
+  $("zoom").disabled = false;
   const cam = res.cam;
   $("camsource").textContent = t("camSource")(cam.method, cam.layer, cam.target);
   renderNotes(res);
-  $("result").hidden = false;
-  renderReport(res.report);
 }
 
 // probRow shows one class: the bar's width is computed here, the
@@ -284,6 +426,12 @@ function renderReport(rep) {
   $("reportMeta").textContent = meta;
   $("reportBody").innerHTML = renderMarkdown(rep.markdown || "");
   card.hidden = false;
+  if (reportURL) URL.revokeObjectURL(reportURL);
+  reportURL = URL.createObjectURL(new Blob([rep.markdown || ""], { type: "text/markdown;charset=utf-8" }));
+  const a = $("download");
+  a.href = reportURL;
+  a.download = `xray-report-${lang}.md`;
+  $("actions").hidden = false;
 }
 
 // escapeHTML makes text safe to place in HTML.
@@ -357,5 +505,33 @@ document.addEventListener("DOMContentLoaded", () => {
     if (info) fillTargets();
   });
   $("form").addEventListener("submit", analyze);
+  $("file").addEventListener("change", () => choose($("file").files[0]));
+  const drop = $("drop");
+  for (const e of ["dragenter", "dragover"]) {
+    drop.addEventListener(e, (ev) => {
+      ev.preventDefault();
+      drop.classList.add("over");
+    });
+  }
+  for (const e of ["dragleave", "drop"]) drop.addEventListener(e, () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (ev) => {
+    ev.preventDefault();
+    choose(ev.dataTransfer.files[0]);
+  });
+  document.addEventListener("paste", (ev) => {
+    const f = Array.from(ev.clipboardData ? ev.clipboardData.files : []).find((x) => x.type.startsWith("image/"));
+    if (f) {
+      ev.preventDefault();
+      choose(f);
+    }
+  });
+  $("opacity").addEventListener("input", setOpacity);
+  setOpacity();
+  $("zoom").addEventListener("click", () => $("full").showModal());
+  $("fullClose").addEventListener("click", () => $("full").close());
+  $("full").addEventListener("click", (ev) => {
+    if (ev.target === $("full")) $("full").close();
+  });
+  $("print").addEventListener("click", () => window.print());
   loadInfo();
 });
