@@ -56,15 +56,8 @@ func (s *server) handleInfo(w http.ResponseWriter, _ *http.Request) {
 
 // handleAnalyze runs the pipeline on an uploaded image.
 func (s *server) handleAnalyze(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	ar, status, err := s.parseUpload(w, r)
-	if err != nil {
-		writeError(w, status, err)
-		return
-	}
-	release, ok := s.acquire(r.Context())
+	ar, release, ok := s.admit(w, r)
 	if !ok {
-		s.writeBusy(w)
 		return
 	}
 	defer release()
@@ -79,6 +72,23 @@ func (s *server) handleAnalyze(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// admit reads an upload and waits for an analysis slot, answering the
+// request itself (400, 413 or 503) when either fails; release frees the
+// slot.
+func (s *server) admit(w http.ResponseWriter, r *http.Request) (ar *analyzeRequest, release func(), ok bool) {
+	w.Header().Set("Cache-Control", "no-store")
+	ar, status, err := s.parseUpload(w, r)
+	if err != nil {
+		writeError(w, status, err)
+		return nil, nil, false
+	}
+	if release, ok = s.acquire(r.Context()); !ok {
+		s.writeBusy(w)
+		return nil, nil, false
+	}
+	return ar, release, true
 }
 
 // analyzeStatus maps an AnalyzeBytes error to a status: 400 for input the

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/xrayllm/xray"
@@ -55,16 +54,8 @@ type errorEvent struct {
 // are an error event. A client that goes away cancels the analysis (and
 // so the LLM request) and frees its slot.
 func (s *server) handleAnalyzeStream(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	ar, status, err := s.parseUpload(w, r)
-	if err != nil {
-		writeError(w, status, err)
-		return
-	}
-	release, ok := s.acquire(r.Context())
+	ar, release, ok := s.admit(w, r)
 	if !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
-		writeError(w, http.StatusServiceUnavailable, errors.New("the server is busy with other analyses; try again in a few seconds"))
 		return
 	}
 	defer release()
@@ -86,7 +77,7 @@ func (s *server) handleAnalyzeStream(w http.ResponseWriter, r *http.Request) {
 	ar.req.ReportOptions = append(ar.req.ReportOptions, llm.WithStream(func(chunk string) error {
 		return ev.send(eventReport, reportDelta{Text: chunk})
 	}))
-	res, aerr := s.a.AnalyzeBytes(r.Context(), ar.image, ar.req)
+	res, aerr := s.analyze(r.Context(), ar)
 	switch {
 	case aerr != nil && !ev.started:
 		writeError(w, analyzeStatus(r.Context(), aerr), aerr)
