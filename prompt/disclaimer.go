@@ -4,7 +4,7 @@ import "strings"
 
 // Disclaimer returns the not-a-diagnosis notice in lang (in DefaultLang
 // for an empty or unknown language).
-func Disclaimer(lang Lang) string { return words(lang).disclaimer }
+func Disclaimer(lang Lang) string { return words(lang).Disclaimer }
 
 // EnsureDisclaimer returns report with Disclaimer(lang) appended, after a
 // horizontal rule, unless report already contains it verbatim. Leading and

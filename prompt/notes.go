@@ -16,9 +16,9 @@ import (
 func ZoneName(z notes.Zone, lang Lang) string {
 	w := words(lang)
 	if z == "" {
-		return w.unknownZone
+		return w.UnknownZone
 	}
-	if s, ok := w.zones[z]; ok {
+	if s, ok := w.Zones[z]; ok {
 		return s
 	}
 	return string(z)
@@ -57,35 +57,35 @@ func DescribeNotes(n *notes.Notes, lang Lang) []string {
 	w := words(lang)
 	switch {
 	case n == nil:
-		return []string{w.noNotes}
+		return []string{w.NoNotes}
 	case n.Empty:
-		return []string{w.emptyMap}
+		return []string{w.EmptyMap}
 	}
 	lines := []string{
-		w.orientation,
-		fmt.Sprintf(w.peak, ZoneName(n.PeakZone, w.lang), n.Peak.X, n.Peak.Y, n.Width, n.Height),
-		fmt.Sprintf(w.centroid, ZoneName(n.CentroidZone, w.lang)),
+		w.Orientation,
+		fmt.Sprintf(w.Peak, ZoneName(n.PeakZone, w.Lang), n.Peak.X, n.Peak.Y, n.Width, n.Height),
+		fmt.Sprintf(w.Centroid, ZoneName(n.CentroidZone, w.Lang)),
 	}
-	if s := zoneShares(n.ZoneShare, w.lang); s != "" {
-		lines = append(lines, w.shares+s)
+	if s := zoneShares(n.ZoneShare, w.Lang); s != "" {
+		lines = append(lines, w.Shares+s)
 	}
-	lines = append(lines, fmt.Sprintf(w.spread, formatShare(n.Spread)))
+	lines = append(lines, fmt.Sprintf(w.Spread, formatShare(n.Spread)))
 	band := formatShare(n.BorderBand)
 	if !n.BorderAttention {
-		return append(lines, fmt.Sprintf(w.borderCalm, band, formatShare(n.BorderShare)))
+		return append(lines, fmt.Sprintf(w.BorderCalm, band, formatShare(n.BorderShare)))
 	}
 	where := ""
 	if n.PeakInBorder {
-		where = w.peakInBand
+		where = w.PeakInBand
 	}
-	return append(lines, fmt.Sprintf(w.borderWarning, formatShare(n.BorderShare), band, where))
+	return append(lines, fmt.Sprintf(w.BorderWarning, formatShare(n.BorderShare), band, where))
 }
 
 // NotesText renders the notes as one short paragraph in lang: a lead-in
 // saying that the map shows where the network looked, not a finding, then
 // the lines of DescribeNotes joined with "; ", ending with a full stop.
 func NotesText(n *notes.Notes, lang Lang) string {
-	return words(lang).notesHeader + strings.Join(DescribeNotes(n, lang), "; ") + "."
+	return words(lang).NotesHeader + strings.Join(DescribeNotes(n, lang), "; ") + "."
 }
 
 // BorderExplanation explains border attention in plain words in lang, with
@@ -95,7 +95,7 @@ func BorderExplanation(n notes.Notes, lang Lang) string {
 	if n.Empty || !n.BorderAttention {
 		return ""
 	}
-	return fmt.Sprintf(words(lang).borderExplained, formatShare(n.BorderShare))
+	return fmt.Sprintf(words(lang).BorderExplained, formatShare(n.BorderShare))
 }
 
 // zoneShares lists the zones' shares, "right lower zone 40.0%", comma
@@ -130,9 +130,9 @@ func ClassName(label string, lang Lang) string {
 	w := words(lang)
 	switch strings.ToUpper(strings.TrimSpace(label)) {
 	case "PNEUMONIA":
-		return fmt.Sprintf(w.pneumonia, label)
+		return fmt.Sprintf(w.Pneumonia, label)
 	case "NORMAL":
-		return fmt.Sprintf(w.normal, label)
+		return fmt.Sprintf(w.Normal, label)
 	}
 	return label
 }

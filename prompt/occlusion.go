@@ -34,9 +34,9 @@ func DescribeOcclusion(o *occlusion.Result, lang Lang) []string {
 		}
 		flip := ""
 		if c.PredictedAfter != "" && o.Predicted != "" && c.PredictedAfter != o.Predicted {
-			flip = fmt.Sprintf(w.occlusionFlip, ClassName(c.PredictedAfter, w.lang))
+			flip = fmt.Sprintf(w.OcclusionFlip, ClassName(c.PredictedAfter, w.Lang))
 		}
-		lines = append(lines, fmt.Sprintf(w.occlusionLine, what, ClassName(o.Target, w.lang),
+		lines = append(lines, fmt.Sprintf(w.OcclusionLine, what, ClassName(o.Target, w.Lang),
 			FormatPercent(o.Before), FormatPercent(c.After), flip, verdict))
 	}
 	return lines
@@ -47,11 +47,11 @@ func DescribeOcclusion(o *occlusion.Result, lang Lang) []string {
 func occlusionWords(w phrases, r occlusion.Region, band int) (what, rests, notRests string) {
 	switch r {
 	case occlusion.Border:
-		return fmt.Sprintf(w.occlusionBorder, band), w.borderRests, w.borderNotRests
+		return fmt.Sprintf(w.OcclusionBorder, band), w.BorderRests, w.BorderNotRests
 	case occlusion.CAMTop:
-		return fmt.Sprintf(w.occlusionCAMTop, int(math.Round(occlusion.CAMTopFraction*100))), w.camTopRests, w.camTopNotRests
+		return fmt.Sprintf(w.OcclusionCAMTop, int(math.Round(occlusion.CAMTopFraction*100))), w.CamTopRests, w.CamTopNotRests
 	case occlusion.OutsideLungs:
-		return w.occlusionOutsideLungs, w.outsideLungsRests, w.outsideLungsNotRests
+		return w.OcclusionOutsideLungs, w.OutsideLungsRests, w.OutsideLungsNotRests
 	}
 	return string(r), "", ""
 }
@@ -62,7 +62,7 @@ func DescribeFusedLayers(layers []string, lang Lang) string {
 	if len(layers) < 2 {
 		return ""
 	}
-	return fmt.Sprintf(words(lang).fusedLayers, len(layers), strings.Join(layers, ", "))
+	return fmt.Sprintf(words(lang).FusedLayers, len(layers), strings.Join(layers, ", "))
 }
 
 // validOcclusion checks that an occlusion result's probabilities are

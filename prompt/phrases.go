@@ -6,70 +6,76 @@ import "github.com/xrayllm/xray/gradcam/notes"
 // the reports and the notices say. Every field must be filled (a test
 // checks); format verbs are listed with each field.
 type phrases struct {
-	// lang is the language; name its name in itself, for a picker.
-	lang Lang
-	name string
-	// aliases are the other names ParseLang accepts, lower case.
-	aliases []string
+	// Lang is the language; Name its name in itself, for a picker.
+	Lang Lang   `json:"lang"`
+	Name string `json:"name"`
+	// Aliases are the other names ParseLang accepts, lower case.
+	Aliases []string `json:"aliases"`
 
-	// zones names the six zones of notes.Zones; unknownZone an unset one.
-	zones       map[notes.Zone]string
-	unknownZone string
+	// Zones names the six zones of notes.Zones; UnknownZone an unset one.
+	Zones       map[notes.Zone]string `json:"zones"`
+	UnknownZone string                `json:"unknownZone"`
 
-	// notesHeader leads the notes paragraph (NotesText).
-	notesHeader string
-	// noNotes is the single line when there are no notes at all.
-	noNotes string
-	// emptyMap is the single line for the notes of an all-zero map.
-	emptyMap string
-	// orientation explains the zones' frame.
-	orientation string
-	// peak: zone, x, y (%.0f), width, height (%d).
-	peak string
-	// centroid: zone.
-	centroid string
-	// shares leads the list of zone shares.
-	shares string
-	// spread: the share of pixels above 0.5 (%s, a formatted share).
-	spread string
-	// borderWarning: border share, band width (%s each), then peakInBand
+	// NotesHeader leads the notes paragraph (NotesText).
+	NotesHeader string `json:"notesHeader"`
+	// NoNotes is the single line when there are no notes at all.
+	NoNotes string `json:"noNotes"`
+	// EmptyMap is the single line for the notes of an all-zero map.
+	EmptyMap string `json:"emptyMap"`
+	// Orientation explains the zones' frame.
+	Orientation string `json:"orientation"`
+	// Peak: zone, x, y (%.0f), width, height (%d).
+	Peak string `json:"peak"`
+	// Centroid: zone.
+	Centroid string `json:"centroid"`
+	// Shares leads the list of zone shares.
+	Shares string `json:"shares"`
+	// Spread: the share of pixels above 0.5 (%s, a formatted share).
+	Spread string `json:"spread"`
+	// BorderWarning: border share, band width (%s each), then PeakInBand
 	// or "" (%s).
-	borderWarning string
-	// peakInBand is added to borderWarning when the peak is in the band.
-	peakInBand string
-	// borderCalm: band width, border share (%s each).
-	borderCalm string
-	// borderExplained explains border attention in plain words, for the
+	BorderWarning string `json:"borderWarning"`
+	// PeakInBand is added to BorderWarning when the peak is in the band.
+	PeakInBand string `json:"peakInBand"`
+	// BorderCalm: band width, border share (%s each).
+	BorderCalm string `json:"borderCalm"`
+	// BorderExplained explains border attention in plain words, for the
 	// page: the border share (%s).
-	borderExplained string
+	BorderExplained string `json:"borderExplained"`
 
-	// fusedLayers says the map fuses several layers' maps: their number
+	// FusedLayers says the map fuses several layers' maps: their number
 	// (%d) and their names, comma separated (%s).
-	fusedLayers string
-	// occlusionLine is one occlusion check: what was hidden, the class, its
-	// probability before and after, occlusionFlip or "", and the verdict
+	FusedLayers string `json:"fusedLayers"`
+	// OcclusionLine is one occlusion check: what was hidden, the class, its
+	// probability before and after, OcclusionFlip or "", and the verdict
 	// (%s each).
-	occlusionLine string
-	// occlusionFlip is added when the answer changes: the class predicted
+	OcclusionLine string `json:"occlusionLine"`
+	// OcclusionFlip is added when the answer changes: the class predicted
 	// with the region hidden (%s).
-	occlusionFlip string
-	// occlusionBorder names the border check: the band's width in pixels
-	// (%d); occlusionCAMTop the top share of the map hidden, in percent
-	// (%d); occlusionOutsideLungs the lung-box check.
-	occlusionBorder, occlusionCAMTop, occlusionOutsideLungs string
+	OcclusionFlip string `json:"occlusionFlip"`
+	// OcclusionBorder names the border check: the band's width in pixels
+	// (%d); OcclusionCAMTop the top share of the map hidden, in percent
+	// (%d); OcclusionOutsideLungs the lung-box check.
+	OcclusionBorder       string `json:"occlusionBorder"`
+	OcclusionCAMTop       string `json:"occlusionCAMTop"`
+	OcclusionOutsideLungs string `json:"occlusionOutsideLungs"`
 	// Verdicts of the checks, for a drop of at least OcclusionDropThreshold
 	// (rests) or less (notRests).
-	borderRests, borderNotRests             string
-	camTopRests, camTopNotRests             string
-	outsideLungsRests, outsideLungsNotRests string
+	BorderRests          string `json:"borderRests"`
+	BorderNotRests       string `json:"borderNotRests"`
+	CamTopRests          string `json:"camTopRests"`
+	CamTopNotRests       string `json:"camTopNotRests"`
+	OutsideLungsRests    string `json:"outsideLungsRests"`
+	OutsideLungsNotRests string `json:"outsideLungsNotRests"`
 
-	// points formats a difference of probabilities in percentage points
+	// Points formats a difference of probabilities in percentage Points
 	// (%.2f of the difference times 100).
-	points string
-	// pneumonia and normal name the two classes for a reader: the model's
-	// class name (%s) with, where the language needs it, a plain word.
-	pneumonia, normal string
+	Points string `json:"points"`
+	// Pneumonia and Normal Name the two classes for a reader: the model's
+	// class Name (%s) with, where the language needs it, a plain word.
+	Pneumonia string `json:"pneumonia"`
+	Normal    string `json:"normal"`
 
-	// disclaimer is the not-a-diagnosis notice.
-	disclaimer string
+	// Disclaimer is the not-a-diagnosis notice.
+	Disclaimer string `json:"disclaimer"`
 }

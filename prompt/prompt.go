@@ -9,7 +9,8 @@
 // type with one default: the CAM notes (DescribeNotes, NotesText), zone and
 // class names, the border-attention explanation, the not-a-diagnosis
 // notice, and the formatting of every number in them. Each language is one
-// catalogue of phrases (lang_ko.go, lang_en.go) plus its templates.
+// catalogue of phrases (lang/ko.json, lang/en.json, embedded) plus its
+// templates.
 package prompt
 
 import (
@@ -239,7 +240,7 @@ func NewTemplateData(in ReportInputs) (TemplateData, error) {
 // FormatPoints formats a difference of probabilities in percentage points:
 // 0.1234 gives "12.34%p" in Korean and "12.34 percentage points" in English.
 func FormatPoints(d float64, lang Lang) string {
-	return fmt.Sprintf(words(lang).points, d*100)
+	return fmt.Sprintf(words(lang).Points, d*100)
 }
 
 // Option changes how Build renders.
