@@ -5,18 +5,23 @@ package plots
 import (
 	"fmt"
 	"image/color"
+	"os"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/xrayllm/xray/internal/metrics"
 )
 
 // size is the side of every image: 5 inches, 480 pixels at gonum's PNG
-// resolution.
-const size = 5 * vg.Inch
+// resolution; margin is the white space around the plot.
+const (
+	size   = 5 * vg.Inch
+	margin = 10 * vg.Millimeter / 2
+)
 
 var (
 	curveColor  = color.RGBA{R: 31, G: 119, B: 180, A: 255} // blue
@@ -39,6 +44,7 @@ func ROC(path string, pts []metrics.ROCPoint, auc float64, positive string) erro
 		return err
 	}
 	p.Legend.Left, p.Legend.Top = false, false // bottom right, below the curve
+	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(8), vg.Points(8)
 	return save(p, path)
 }
 
@@ -61,6 +67,7 @@ func PR(path string, pts []metrics.PRPoint, ap, prevalence float64, positive str
 		return err
 	}
 	p.Legend.Left, p.Legend.Top = true, false // bottom left, below the curve
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(8), vg.Points(8)
 	return save(p, path)
 }
 
@@ -98,10 +105,21 @@ func addChance(p *plot.Plot, xys plotter.XYs, legend string) error {
 	return nil
 }
 
-// save writes p as a PNG file.
-func save(p *plot.Plot, path string) error {
-	if err := p.Save(size, size, path); err != nil {
+// save writes p as a PNG file, with a white margin around it.
+func save(p *plot.Plot, path string) (err error) {
+	img := vgimg.New(size, size)
+	p.Draw(draw.Crop(draw.New(img), margin, -margin, margin, -margin))
+	f, err := os.Create(path)
+	if err != nil {
 		return fmt.Errorf("plots: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("plots: %w", cerr)
+		}
+	}()
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		return fmt.Errorf("plots: writing %s: %w", path, err)
 	}
 	return nil
 }
@@ -151,7 +169,9 @@ func (cs cells) Plot(c draw.Canvas, p *plot.Plot) {
 			share = float64(k.n) / float64(k.of)
 		}
 		x0, x1, y0, y1 := tx(k.x-0.5), tx(k.x+0.5), ty(k.y-0.5), ty(k.y+0.5)
-		c.FillPolygon(shade(share), []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}})
+		square := []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}, {X: x0, Y: y0}}
+		c.FillPolygon(shade(share), square)
+		c.StrokeLines(draw.LineStyle{Color: chanceColor, Width: vg.Points(0.5)}, square)
 		ink := color.Color(color.Black)
 		if share > 0.5 {
 			ink = color.White
@@ -159,7 +179,8 @@ func (cs cells) Plot(c draw.Canvas, p *plot.Plot) {
 		big.Color, small.Color = ink, ink
 		mid := vg.Point{X: (x0 + x1) / 2, Y: (y0 + y1) / 2}
 		c.FillText(big, mid, fmt.Sprint(k.n))
-		c.FillText(small, vg.Point{X: mid.X, Y: mid.Y - vg.Points(24)}, fmt.Sprintf("%s, %.1f%% of row", k.name, 100*share))
+		c.FillText(small, vg.Point{X: mid.X, Y: mid.Y - vg.Points(22)}, k.name)
+		c.FillText(small, vg.Point{X: mid.X, Y: mid.Y - vg.Points(34)}, fmt.Sprintf("%.1f%% of the true class", 100*share))
 	}
 }
 
