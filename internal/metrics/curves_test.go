@@ -1,13 +1,10 @@
 package metrics
 
 import (
-	"bufio"
 	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/xrayllm/xray/internal/reftest"
@@ -71,7 +68,14 @@ func TestCurvesRefuse(t *testing.T) {
 // under the ROC against the pairwise AUC and the reference's metrics.
 func TestCurvesReference(t *testing.T) {
 	dir := reftest.Dir(t)
-	scores, labels := readTest624(t, filepath.Join(dir, "test624", "test624_resnet34.tsv"))
+	rows := reftest.Test624(t, dir)
+	if len(rows) != 624 {
+		t.Fatalf("%d rows, want 624", len(rows))
+	}
+	scores, labels := make([]float64, len(rows)), make([]bool, len(rows))
+	for i, r := range rows {
+		scores[i], labels[i] = r.PPneumonia, r.Label == "PNEUMONIA"
+	}
 	roc, err := ROC(scores, labels)
 	if err != nil {
 		t.Fatal(err)
@@ -119,38 +123,6 @@ func TestCurvesReference(t *testing.T) {
 	if ap := AveragePrecision(pr); ap <= 0.5 || ap > 1 {
 		t.Errorf("average precision %v", ap)
 	}
-}
-
-// readTest624 reads p_pneumonia and whether the label is PNEUMONIA.
-func readTest624(t *testing.T, path string) ([]float64, []bool) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var scores []float64
-	var labels []bool
-	sc := bufio.NewScanner(f)
-	sc.Scan() // header
-	for sc.Scan() {
-		c := strings.Split(sc.Text(), "\t")
-		if len(c) < 4 {
-			t.Fatalf("short row %q", sc.Text())
-		}
-		p, err := strconv.ParseFloat(c[3], 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		scores, labels = append(scores, p), append(labels, c[1] == "PNEUMONIA")
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(scores) != 624 {
-		t.Fatalf("%d rows, want 624", len(scores))
-	}
-	return scores, labels
 }
 
 // countAbove counts the true and false positives when the cases scoring
