@@ -1,14 +1,11 @@
 package xray
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/xrayllm/xray/internal/metrics"
@@ -57,42 +54,12 @@ func TestReferenceOriginals(t *testing.T) {
 	t.Logf("%d originals: largest probability difference %.3g", len(exp.Images), worst)
 }
 
-// test624Row is one line of test624_resnet34.tsv.
-type test624Row struct {
-	file, label, pred string
-	pPneumonia        float64
-}
-
-func readTest624(t *testing.T, dir string) []test624Row {
-	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "test624", "test624_resnet34.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var rows []test624Row
-	sc := bufio.NewScanner(f)
-	sc.Scan() // header
-	for sc.Scan() {
-		c := strings.Split(sc.Text(), "\t")
-		if len(c) != 7 {
-			t.Fatalf("bad TSV line %q", sc.Text())
-		}
-		p, err := strconv.ParseFloat(c[3], 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows = append(rows, test624Row{file: c[0], label: c[1], pred: c[6], pPneumonia: p})
-	}
-	return rows
-}
-
 // TestReferenceTest624 runs the whole Kermany test split: the same label
 // as PyTorch for all 624 images, probabilities within 5e-3, and the
 // metrics computed from our outputs equal to PyTorch's.
 func TestReferenceTest624(t *testing.T) {
 	a, dir := openReference(t)
-	rows := readTest624(t, dir)
+	rows := reftest.Test624(t, dir)
 	if len(rows) != 624 {
 		t.Fatalf("%d rows, want 624", len(rows))
 	}
@@ -100,24 +67,24 @@ func TestReferenceTest624(t *testing.T) {
 	predicted, positive := make([]bool, len(rows)), make([]bool, len(rows))
 	var worst float64
 	for i, r := range rows {
-		data, err := os.ReadFile(filepath.Join(dir, "test624", r.file))
+		data, err := os.ReadFile(filepath.Join(dir, "test624", r.File))
 		if err != nil {
 			t.Fatal(err)
 		}
 		res, err := a.AnalyzeBytes(context.Background(), data, Request{})
 		if err != nil {
-			t.Fatalf("%s: %v", r.file, err)
+			t.Fatalf("%s: %v", r.File, err)
 		}
 		p := res.Prediction
-		if p.Label != r.pred {
-			t.Errorf("%s: %s, PyTorch %s", r.file, p.Label, r.pred)
+		if p.Label != r.Pred {
+			t.Errorf("%s: %s, PyTorch %s", r.File, p.Label, r.Pred)
 		}
-		d := math.Abs(p.Probs[1] - r.pPneumonia)
+		d := math.Abs(p.Probs[1] - r.PPneumonia)
 		worst = math.Max(worst, d)
 		if d > 5e-3 {
-			t.Errorf("%s: P(PNEUMONIA) = %.5f, PyTorch %.5f", r.file, p.Probs[1], r.pPneumonia)
+			t.Errorf("%s: P(PNEUMONIA) = %.5f, PyTorch %.5f", r.File, p.Probs[1], r.PPneumonia)
 		}
-		scores[i], predicted[i], positive[i] = p.Probs[1], p.Index == 1, r.label == "PNEUMONIA"
+		scores[i], predicted[i], positive[i] = p.Probs[1], p.Index == 1, r.Label == "PNEUMONIA"
 	}
 	got, err := metrics.Binary(scores, predicted, positive)
 	if err != nil {

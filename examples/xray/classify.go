@@ -17,6 +17,7 @@ import (
 	"github.com/xrayllm/xray/gradcam"
 	"github.com/xrayllm/xray/preprocess"
 	"github.com/xrayllm/xray/prompt"
+	"github.com/xrayllm/xray/resnet"
 )
 
 // classifyFlags are classify's flags.
@@ -41,6 +42,9 @@ func (f *classifyFlags) run(ctx context.Context, paths []string, e env) error {
 		if err := writeGraph(a, camOpts, f.graph); err != nil {
 			return err
 		}
+	}
+	if f.camDir == "" {
+		return f.classifyAll(ctx, a, paths, e)
 	}
 	names := outputNames(paths)
 	return forEachImage(ctx, e, "classify", paths, f.asJSON, func(i int, path string, data []byte) error {
@@ -84,7 +88,8 @@ func (f *classifyFlags) open() (*xray.Analyzer, *gradcam.Options, gradcam.Table,
 	return a, camOpts, cmap, nil
 }
 
-// classifyOne classifies one image and prints its line.
+// classifyOne classifies one image, writes its CAM files and prints its
+// line.
 func (f *classifyFlags) classifyOne(ctx context.Context, a *xray.Analyzer, path, name string, data []byte, camOpts *gradcam.Options, cmap gradcam.Table, e env) error {
 	req := xray.Request{}
 	if f.camDir != "" {
@@ -94,21 +99,51 @@ func (f *classifyFlags) classifyOne(ctx context.Context, a *xray.Analyzer, path,
 	if err != nil {
 		return err
 	}
+	var files map[string]string
+	if res.CAM != nil {
+		if files, err = writeCAMFiles(f.camDir, name, res, cmap); err != nil {
+			return err
+		}
+	}
+	return f.printLine(e, path, a.Model().Classes(), res, files)
+}
+
+// classifyAll classifies the images without CAMs, the next ones decoded
+// while the network runs on the ones before (Analyzer.PredictAll), and
+// prints their lines in order; a failed image is reported as forEachImage
+// reports it.
+func (f *classifyFlags) classifyAll(ctx context.Context, a *xray.Analyzer, paths []string, e env) error {
+	classes := a.Model().Classes()
+	failed := imageFailures{e: e, command: "classify", asJSON: f.asJSON}
+	err := a.PredictAll(ctx, len(paths), imageFiles(paths), func(i int, p resnet.Prediction, err error) error {
+		if err == nil {
+			err = f.printLine(e, paths[i], classes, &xray.Result{Prediction: p}, nil)
+		}
+		if err != nil {
+			failed.add(paths[i], imageError(err))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return failed.err(len(paths))
+}
+
+// printLine prints an image's line: JSON with -json, else readable; files
+// are the CAM files written.
+func (f *classifyFlags) printLine(e env, path string, classes []string, res *xray.Result, files map[string]string) error {
 	line := struct {
 		predictionJSON
 		CAM *camJSON `json:"cam,omitempty"`
-	}{predictionJSON: newPredictionJSON(path, a.Model().Classes(), res.Prediction)}
+	}{predictionJSON: newPredictionJSON(path, classes, res.Prediction)}
 	if res.CAM != nil {
-		files, err := writeCAMFiles(f.camDir, name, res, cmap)
-		if err != nil {
-			return err
-		}
 		line.CAM = newCAMJSON(res.CAM, files)
 	}
 	if f.asJSON {
 		return writeJSONLine(e.stdout, line)
 	}
-	_, err = fmt.Fprintln(e.stdout, humanLine(path, a.Model().Classes(), res))
+	_, err := fmt.Fprintln(e.stdout, humanLine(path, classes, res))
 	return err
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -95,5 +97,57 @@ func TestClassifyCAMFiles(t *testing.T) {
 	g, err := os.ReadFile(dot)
 	if err != nil || !strings.Contains(string(g), "digraph") || !strings.Contains(string(g), "layer3") {
 		t.Errorf("graph.dot: %v, %.80q", err, g)
+	}
+}
+
+func TestClassifyManyKeepsOrderAndFailures(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for i := range 5 {
+		paths = append(paths, writeTestImage(t, dir, string(rune('a'+i))+".png", 200+30*i, 220))
+	}
+	bad := filepath.Join(dir, "bad.png")
+	os.WriteFile(bad, []byte("not an image"), 0o644)
+	missing := filepath.Join(dir, "missing.png")
+	args := append([]string{}, paths[:2]...)
+	args = append(args, bad, paths[2], missing)
+	args = append(args, paths[3:]...)
+	e, out, errOut := testEnv(nil)
+	code := run(context.Background(), append([]string{"classify", "-weights", fixtureWeights, "-json"}, args...), e)
+	if code != 1 || !strings.Contains(errOut.String(), "2 of 7 images failed") {
+		t.Fatalf("exit %d, stderr %q: want 1 and two failures", code, errOut)
+	}
+	rows := jsonLines(t, out.String())
+	if len(rows) != len(args) {
+		t.Fatalf("%d lines for %d images", len(rows), len(args))
+	}
+	for i, r := range rows {
+		failed := args[i] == bad || args[i] == missing
+		if r["file"] != args[i] || (r["error"] != nil) != failed {
+			t.Errorf("line %d: %v, want file %s failed=%v", i, r, args[i], failed)
+		}
+	}
+	// A missing file is reported in readImage's words, as one at a time.
+	if msg, _ := rows[4]["error"].(string); !strings.HasPrefix(msg, "stat ") {
+		t.Errorf("missing file's error %q", msg)
+	}
+
+	// One image at a time (the -cam path) gives the same probabilities.
+	e, one, errOut := testEnv(nil)
+	if code := run(context.Background(), append([]string{"classify", "-weights", fixtureWeights, "-json", "-cam", t.TempDir()}, paths...), e); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	byOne := jsonLines(t, one.String())
+	for i, r := range rows {
+		if r["error"] != nil {
+			continue
+		}
+		k := slices.Index(paths, args[i])
+		for _, c := range []string{"NORMAL", "PNEUMONIA"} {
+			a, b := r["probs"].(map[string]any)[c].(float64), byOne[k]["probs"].(map[string]any)[c].(float64)
+			if math.Abs(a-b) > 1e-6 {
+				t.Errorf("%s: p(%s) %v in a batch, %v alone", args[i], c, a, b)
+			}
+		}
 	}
 }

@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/xrayllm/xray"
 	"github.com/xrayllm/xray/internal/metrics"
+	"github.com/xrayllm/xray/resnet"
 )
 
 // evalCase is one labelled image.
@@ -24,12 +24,14 @@ type evalCase struct {
 // evalFlags are eval's flags.
 type evalFlags struct {
 	model    modelFlags
+	asJSON   bool
 	tsv      string
+	out      string
 	positive string
 }
 
 // run measures the model on the labelled folder args[0] and prints the
-// metrics as JSON.
+// metrics as a table, or as JSON with -json.
 func (f *evalFlags) run(ctx context.Context, args []string, e env) error {
 	a, err := f.model.open()
 	if err != nil {
@@ -46,25 +48,46 @@ func (f *evalFlags) run(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	rows, report, err := evaluate(ctx, a, root, cases, pos, e)
-	if err != nil {
-		return err
-	}
-	if f.tsv != "" {
-		if err := os.WriteFile(f.tsv, []byte(strings.Join(rows, "")), 0o644); err != nil {
+	if f.out != "" {
+		if err := os.MkdirAll(f.out, 0o755); err != nil {
 			return err
 		}
 	}
-	out, _ := json.MarshalIndent(report, "", " ")
-	_, err = fmt.Fprintf(e.stdout, "%s\n", out)
-	return err
+	ev, err := evaluate(ctx, a, root, cases, pos, e)
+	if err != nil {
+		return err
+	}
+	if err := f.write(ev); err != nil {
+		return err
+	}
+	if f.asJSON {
+		out, _ := json.MarshalIndent(ev.report, "", " ")
+		_, err = fmt.Fprintf(e.stdout, "%s\n", out)
+		return err
+	}
+	return ev.writeTable(e.stdout, root)
 }
 
 // register declares eval's flags on fs.
 func (f *evalFlags) register(fs *flag.FlagSet, e env) {
 	f.model.register(fs, e)
+	fs.BoolVar(&f.asJSON, "json", false, "print the metrics as one JSON object instead of a table")
 	fs.StringVar(&f.tsv, "tsv", "", "also write per-image predictions to this TSV file")
+	fs.StringVar(&f.out, "out", "", "also write predictions.tsv, metrics.json, roc.png, pr.png and confusion.png into this directory")
 	fs.StringVar(&f.positive, "positive", "PNEUMONIA", "the class counted as positive for sensitivity, F1 and AUC")
+}
+
+// write writes the files -tsv and -out ask for.
+func (f *evalFlags) write(ev *evaluation) error {
+	if f.tsv != "" {
+		if err := os.WriteFile(f.tsv, []byte(ev.tsv()), 0o644); err != nil {
+			return err
+		}
+	}
+	if f.out != "" {
+		return ev.writeDir(f.out)
+	}
+	return nil
 }
 
 // listCases finds the images under root/<class>/.
@@ -88,38 +111,72 @@ func listCases(root string, classes []string) ([]evalCase, error) {
 	return cases, nil
 }
 
-// evaluate classifies every case and computes the metrics.
-func evaluate(ctx context.Context, a *xray.Analyzer, root string, cases []evalCase, pos int, e env) ([]string, metrics.Report, error) {
-	classes := a.Model().Classes()
-	header := "file\tlabel"
-	for _, c := range classes {
-		header += "\tp_" + strings.ToLower(c)
-	}
-	rows := []string{header + "\tpred\n"}
-	scores := make([]float64, len(cases))
-	predicted, positive := make([]bool, len(cases)), make([]bool, len(cases))
-	start := time.Now()
+// evaluation is the model's predictions on the labelled cases and the
+// metrics they give, the class at index pos counted as positive.
+type evaluation struct {
+	classes []string
+	pos     int
+	cases   []evalCase
+	preds   []resnet.Prediction
+	report  metrics.Report
+}
+
+// evaluate classifies every case, the next images decoded while the
+// network runs (Analyzer.PredictAll), and computes the metrics. The first
+// image that fails stops it.
+func evaluate(ctx context.Context, a *xray.Analyzer, root string, cases []evalCase, pos int, e env) (*evaluation, error) {
+	ev := &evaluation{classes: a.Model().Classes(), pos: pos, cases: cases, preds: make([]resnet.Prediction, len(cases))}
+	paths := make([]string, len(cases))
 	for i, c := range cases {
-		data, err := readImage(filepath.Join(root, c.rel))
-		if err != nil {
-			return nil, metrics.Report{}, err
-		}
-		res, err := a.AnalyzeBytes(ctx, data, xray.Request{})
-		if err != nil {
-			return nil, metrics.Report{}, fmt.Errorf("%s: %w", c.rel, err)
-		}
-		p := res.Prediction
-		row := c.rel + "\t" + classes[c.label]
-		for _, v := range p.Probs {
-			row += fmt.Sprintf("\t%.7f", v)
-		}
-		rows = append(rows, row+"\t"+p.Label+"\n")
-		scores[i], predicted[i], positive[i] = p.Probs[pos], p.Index == pos, c.label == pos
-		if (i+1)%50 == 0 || i+1 == len(cases) {
-			fmt.Fprintf(e.stderr, "\r%d/%d images, %.0f ms/image", i+1, len(cases), float64(time.Since(start).Milliseconds())/float64(i+1))
-		}
+		paths[i] = filepath.Join(root, c.rel)
 	}
-	fmt.Fprintln(e.stderr)
-	r, err := metrics.Binary(scores, predicted, positive)
-	return rows, r, err
+	bar := newProgress(e.stderr, len(cases))
+	err := a.PredictAll(ctx, len(cases), imageFiles(paths), func(i int, p resnet.Prediction, err error) error {
+		if err != nil {
+			return fmt.Errorf("%s: %w", cases[i].rel, imageError(err))
+		}
+		ev.preds[i] = p
+		bar.done(i + 1)
+		return nil
+	})
+	bar.finish()
+	if err != nil {
+		return nil, err
+	}
+	scores, predicted, positive := ev.outcomes()
+	if ev.report, err = metrics.Binary(scores, predicted, positive); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// outcomes are, for each case, the positive class's probability, whether
+// it was predicted and whether it is the true class.
+func (ev *evaluation) outcomes() (scores []float64, predicted, positive []bool) {
+	n := len(ev.cases)
+	scores, predicted, positive = make([]float64, n), make([]bool, n), make([]bool, n)
+	for i, p := range ev.preds {
+		scores[i], predicted[i], positive[i] = p.Probs[ev.pos], p.Index == ev.pos, ev.cases[i].label == ev.pos
+	}
+	return scores, predicted, positive
+}
+
+// tsv is the per-image predictions: a header, then the file, its true
+// label, the probabilities and the predicted label of each case. File
+// names and numbers only: the images are patient data.
+func (ev *evaluation) tsv() string {
+	var b strings.Builder
+	b.WriteString("file\tlabel")
+	for _, c := range ev.classes {
+		b.WriteString("\tp_" + strings.ToLower(c))
+	}
+	b.WriteString("\tpred\n")
+	for i, c := range ev.cases {
+		b.WriteString(c.rel + "\t" + ev.classes[c.label])
+		for _, v := range ev.preds[i].Probs {
+			fmt.Fprintf(&b, "\t%.7f", v)
+		}
+		b.WriteString("\t" + ev.preds[i].Label + "\n")
+	}
+	return b.String()
 }

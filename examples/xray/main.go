@@ -6,7 +6,7 @@
 //
 //	xray classify -weights W [-json] [-cam DIR] IMAGE...
 //	xray analyze  -weights W [-llm gemini|openai|offline] [-lang ko|en] [-json] IMAGE...
-//	xray eval     -weights W [-tsv FILE] DIR
+//	xray eval     -weights W [-json] [-tsv FILE] [-out DIR] DIR
 //	xray serve    -weights W [-addr :8080]
 //
 // Run "xray COMMAND -h" for a command's flags.

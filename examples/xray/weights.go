@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/xrayllm/xray/weights"
 )
@@ -64,24 +63,23 @@ func (m *modelFlags) checkpointUntilSignal() (string, error) {
 	return m.checkpoint(ctx)
 }
 
-// progress draws a download's progress bar, made when the first bytes
-// arrive and the total is known.
-type progress struct {
+// downloadProgress draws a download's progress bar, made when the first
+// bytes arrive and the total is known.
+type downloadProgress struct {
 	w   io.Writer
 	bar *progressbar.ProgressBar
 }
 
 // downloadBar returns a progress bar on w when w is a terminal, else nil.
-func downloadBar(w io.Writer) *progress {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
+func downloadBar(w io.Writer) *downloadProgress {
+	if !isTerminal(w) {
 		return nil
 	}
-	return &progress{w: w}
+	return &downloadProgress{w: w}
 }
 
 // update is weights.FetchOptions.Progress.
-func (p *progress) update(received, total int64) {
+func (p *downloadProgress) update(received, total int64) {
 	if p.bar == nil {
 		p.bar = progressbar.NewOptions64(total,
 			progressbar.OptionSetWriter(p.w),
@@ -97,7 +95,7 @@ func (p *progress) update(received, total int64) {
 }
 
 // finish ends the bar's line, if one was drawn.
-func (p *progress) finish() {
+func (p *downloadProgress) finish() {
 	if p.bar != nil {
 		_ = p.bar.Exit()
 		fmt.Fprintln(p.w)

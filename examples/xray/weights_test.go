@@ -175,7 +175,7 @@ func TestProgressBar(t *testing.T) {
 	if downloadBar(w) != nil {
 		t.Error("a bar on a pipe")
 	}
-	p := &progress{w: &buf}
+	p := &downloadProgress{w: &buf}
 	p.update(1<<20, 4<<20)
 	p.update(4<<20, 4<<20)
 	p.finish()
