@@ -29,8 +29,8 @@ func Files(paths []string) Opener {
 
 // PredictAll classifies n images, as many calls of Predict would, but
 // faster: the next images are decoded and preprocessed on other goroutines
-// while the network runs, and the ones ready are batched into one graph
-// run (up to the model's max batch). each is called once per input, in
+// while the network runs, and they are batched into graph runs of the
+// model's max batch. each is called once per input, in
 // input order, with the prediction or the error of that input (a file that
 // cannot be opened or decoded fails alone); an error returned by each
 // stops the run and is returned. PredictAll returns ctx's error when it is
@@ -172,30 +172,23 @@ func (d *decoder) load(i int) ([]float32, error) {
 	return in.Tensor, nil
 }
 
-// take waits for input i and adds the inputs after it that are already
-// decoded, up to batch in all.
+// take waits for the next batch of inputs from i on: batch of them, or
+// what is left. Batches of one size (and one smaller last batch) keep the
+// model's pool to two graphs; decoding runs ahead of the network, so the
+// wait is short.
 func (d *decoder) take(ctx context.Context, i, batch int) ([]decoded, error) {
 	var out []decoded
 	slot := 0
-	add := func(in decoded) {
-		<-d.ahead
-		if in.err == nil {
-			in.slot, slot = slot, slot+1
-		}
-		out = append(out, in)
-	}
-	select {
-	case in := <-d.done[i]:
-		add(in)
-	case <-ctx.Done():
-		return nil, fmt.Errorf("xray: %w", ctx.Err())
-	}
-	for j := i + 1; j < len(d.done) && len(out) < batch; j++ {
+	for j := i; j < min(i+batch, len(d.done)); j++ {
 		select {
 		case in := <-d.done[j]:
-			add(in)
-		default:
-			return out, nil
+			<-d.ahead
+			if in.err == nil {
+				in.slot, slot = slot, slot+1
+			}
+			out = append(out, in)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("xray: %w", ctx.Err())
 		}
 	}
 	return out, nil
