@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/xrayllm/xray"
 	"github.com/xrayllm/xray/gradcam"
 	"github.com/xrayllm/xray/gradcam/notes"
+	"github.com/xrayllm/xray/prompt"
 	"github.com/xrayllm/xray/resnet"
 )
 
@@ -42,6 +44,34 @@ type camJSON struct {
 func newCAMJSON(r *gradcam.Result, files map[string]string) *camJSON {
 	return &camJSON{Method: r.Method, Layer: r.Layer, Target: r.Target, Raw: r.Raw, Empty: r.Empty,
 		Notes: r.Notes, Faithfulness: r.Faithfulness, Files: files}
+}
+
+// imageJSON is the "image" object of an answer: what a DICOM file says
+// about its image, and those facts in words (package prompt). It never
+// holds anything that identifies a patient.
+type imageJSON struct {
+	ViewPosition string `json:"view_position,omitempty"`
+	BodyPart     string `json:"body_part,omitempty"`
+	Modality     string `json:"modality,omitempty"`
+	Frames       int    `json:"frames,omitempty"`
+	// Lines are prompt.DescribeImage, warnings last; Warnings are those
+	// lines that warn (prompt.ImageWarnings), for the page to style.
+	Lines    []string `json:"lines"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// newImageJSON words a result's image facts in lang; nil when the image
+// was not a DICOM file.
+func newImageJSON(res *xray.Result, lang prompt.Lang) *imageJSON {
+	if res.Input == nil {
+		return nil
+	}
+	f := xray.ImageFacts(res.Input.DICOM)
+	if f == nil {
+		return nil
+	}
+	return &imageJSON{ViewPosition: f.ViewPosition, BodyPart: f.BodyPart, Modality: f.Modality, Frames: f.Frames,
+		Lines: prompt.DescribeImage(f, lang), Warnings: prompt.ImageWarnings(f, lang)}
 }
 
 // writeJSONLine writes v as one line of JSON.

@@ -62,6 +62,8 @@ type analyzeJSON struct {
 	Prediction analysisPrediction `json:"prediction"`
 	CAM        *camJSON           `json:"cam"`
 	CAMText    camText            `json:"cam_text"`
+	// Image is set for a DICOM file: its view and body part, in words.
+	Image *imageJSON `json:"image,omitempty"`
 	camImages
 	Report     *llm.Report `json:"report"`
 	Lang       string      `json:"lang"`
@@ -102,6 +104,7 @@ func (s *server) resultWith(res *xray.Result, ar *analyzeRequest, imgs camImages
 		Prediction: newAnalysisPrediction(s.a.Model().Classes(), res.Prediction),
 		CAM:        newCAMJSON(res.CAM, nil),
 		CAMText:    newCAMText(res.CAM, lang),
+		Image:      newImageJSON(res, lang),
 		camImages:  imgs,
 		Report:     res.Report,
 		Lang:       string(lang),

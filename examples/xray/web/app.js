@@ -288,6 +288,7 @@ function onEvent(name, data) {
       break;
     case "cam":
       renderCAM(data);
+      renderImage(data.image);
       if ($("report").checked) {
         setStatus(t("writing"), false);
         $("reportBody").setAttribute("aria-busy", "true");
@@ -333,6 +334,7 @@ function clearResult() {
 function render(res) {
   renderPrediction(res.prediction);
   renderCAM(res);
+  renderImage(res.image);
   $("result").hidden = false;
   renderReport(res.report);
 }
@@ -356,6 +358,28 @@ function renderCAM(res) {
   const cam = res.cam;
   $("camsource").textContent = t("camSource")(cam.method, cam.layer, cam.target);
   renderNotes(res);
+}
+
+// renderImage shows what a DICOM file said about its image (view, body
+// part), as the server words it: the warnings styled as warnings, the
+// other lines as a list. Other images have no facts and hide the block.
+function renderImage(img) {
+  const box = $("imageFacts");
+  if (!img || !(img.lines || []).length) {
+    $("imageWarnings").replaceChildren();
+    $("imageLines").replaceChildren();
+    box.hidden = true;
+    return;
+  }
+  const warnings = img.warnings || [];
+  $("imageWarnings").replaceChildren(...warnings.map((text) => {
+    const el = document.createElement("div");
+    el.className = "warning";
+    el.textContent = text;
+    return el;
+  }));
+  $("imageLines").replaceChildren(...img.lines.filter((l) => !warnings.includes(l)).map(line));
+  box.hidden = false;
 }
 
 // probRow shows one class: the bar's width is computed here, the
