@@ -8,6 +8,7 @@ import (
 	"github.com/xrayllm/xray"
 	"github.com/xrayllm/xray/gradcam"
 	"github.com/xrayllm/xray/gradcam/notes"
+	"github.com/xrayllm/xray/gradcam/occlusion"
 	"github.com/xrayllm/xray/prompt"
 	"github.com/xrayllm/xray/resnet"
 )
@@ -39,11 +40,21 @@ type camJSON struct {
 	Notes        notes.Notes           `json:"notes"`
 	Faithfulness *gradcam.Faithfulness `json:"faithfulness,omitempty"`
 	Files        map[string]string     `json:"files,omitempty"`
+	// Layers are the fused layers when there are several.
+	Layers []string `json:"layers,omitempty"`
+	// AugSmooth and EigenSmooth say how the map was smoothed; Variants
+	// are AugSmooth's six copies.
+	AugSmooth   bool              `json:"aug_smooth,omitempty"`
+	EigenSmooth bool              `json:"eigen_smooth,omitempty"`
+	Variants    []gradcam.Variant `json:"variants,omitempty"`
+	// Occlusion holds the occlusion checks when they were asked for.
+	Occlusion *occlusion.Result `json:"occlusion,omitempty"`
 }
 
 func newCAMJSON(r *gradcam.Result, files map[string]string) *camJSON {
 	return &camJSON{Method: r.Method, Layer: r.Layer, Target: r.Target, Raw: r.Raw, Empty: r.Empty,
-		Notes: r.Notes, Faithfulness: r.Faithfulness, Files: files}
+		Notes: r.Notes, Faithfulness: r.Faithfulness, Files: files, Layers: r.Layers,
+		AugSmooth: r.AugSmooth, EigenSmooth: r.EigenSmooth, Variants: r.Variants, Occlusion: r.Occlusion}
 }
 
 // imageJSON is the "image" object of an answer: what a DICOM file says
