@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -76,15 +74,7 @@ func TestStreamImageFacts(t *testing.T) {
 	resp := postStream(t, context.Background(), srv.URL, dicomFixture(t, "g8_mono1.dcm"), map[string]string{"lang": "en"})
 	defer resp.Body.Close()
 	seen := map[string]bool{}
-	br := bufio.NewReader(resp.Body)
-	for {
-		ev, err := readEvent(br)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, ev := range readAllEvents(t, resp.Body) {
 		var d struct {
 			Image *imageJSON `json:"image"`
 		}
