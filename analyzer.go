@@ -204,6 +204,9 @@ func (a *Analyzer) run(ctx context.Context, in *preprocess.Input, req Request, d
 // ReportInputs gathers what the report prompt needs from a result.
 func ReportInputs(classes []string, r *Result, lang prompt.Lang) prompt.ReportInputs {
 	in := prompt.ReportInputs{Classes: classes, Probs: r.Prediction.Probs, Pred: r.Prediction.Index, Lang: lang}
+	if r.Input != nil {
+		in.Image = ImageFacts(r.Input.DICOM)
+	}
 	if r.CAM != nil {
 		notes := r.CAM.Notes
 		in.Notes, in.CAMMethod, in.CAMLayer = &notes, r.CAM.Method, r.CAM.Layer

@@ -7,9 +7,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/xrayllm/xray"
+	"github.com/xrayllm/xray/prompt"
 )
 
 // TestClassifyCompressedDICOM classifies compressed DICOM fixtures and
@@ -100,5 +102,44 @@ func TestReportHasNoPatientData(t *testing.T) {
 	}
 	if res.Input.DICOM == nil || res.Input.DICOM.ViewPosition != "PA" || res.Report == nil || res.Report.Markdown == "" {
 		t.Errorf("DICOM info %+v, report %v", res.Input.DICOM, res.Report)
+	}
+}
+
+// TestImageFactsWarn analyses a LATERAL chest fixture and an ABDOMEN one:
+// the report prompt built from each result and the offline report both
+// carry the view and body part and the warning that the model was trained
+// on frontal chest radiographs; a PA chest file warns of nothing.
+func TestImageFactsWarn(t *testing.T) {
+	a, err := xray.Open("resnet/testdata/resnet34_narrow.pth", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	const warning = "the model was trained on frontal chest radiographs"
+	for _, c := range []struct {
+		file, fact string
+		warn       bool
+	}{{"g8_mono1.dcm", "LATERAL", true}, {"s16.dcm", "ABDOMEN", true}, {"g12.dcm", "PA", false}} {
+		data, err := os.ReadFile(filepath.Join("preprocess", "dicom", "testdata", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := a.AnalyzeBytes(context.Background(), data, xray.Request{Report: true, Lang: "en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := prompt.Build(xray.ReportInputs(a.Model().Classes(), res, "en"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for what, text := range map[string]string{"prompt": p.User, "report": res.Report.Markdown} {
+			if !strings.Contains(text, c.fact) || strings.Contains(text, warning) != c.warn {
+				t.Errorf("%s: %s mentions %s: %v, warns: %v, want %v:\n%s", c.file, what, c.fact,
+					strings.Contains(text, c.fact), strings.Contains(text, warning), c.warn, text)
+			}
+		}
+	}
+	if xray.ImageFacts(nil) != nil {
+		t.Error("facts without a DICOM file")
 	}
 }

@@ -68,6 +68,17 @@ type phrases struct {
 	OutsideLungsRests    string `json:"outsideLungsRests"`
 	OutsideLungsNotRests string `json:"outsideLungsNotRests"`
 
+	// ImageView, ImageBodyPart and ImageModality state one fact of the
+	// image file (%s each); ImageFrames the number of frames (%d).
+	ImageView     string `json:"imageView"`
+	ImageBodyPart string `json:"imageBodyPart"`
+	ImageModality string `json:"imageModality"`
+	ImageFrames   string `json:"imageFrames"`
+	// ImageNotFrontal warns of a view that is not frontal (%s, the view);
+	// ImageNotChest of a body part that is not the chest (%s, the part).
+	ImageNotFrontal string `json:"imageNotFrontal"`
+	ImageNotChest   string `json:"imageNotChest"`
+
 	// Points formats a difference of probabilities in percentage Points
 	// (%.2f of the difference times 100).
 	Points string `json:"points"`

@@ -55,6 +55,9 @@ type ReportInputs struct {
 	// Occlusion, when set, holds the occlusion checks: the explained
 	// class's probability before and after hiding parts of the input.
 	Occlusion *occlusion.Result `json:"occlusion,omitempty"`
+	// Image, when set, holds what the image file says about itself (view,
+	// body part); nothing in it identifies a patient.
+	Image *ImageFacts `json:"image,omitempty"`
 	// Lang is the report language; empty means DefaultLang.
 	Lang Lang `json:"lang,omitempty"`
 	// Extras are further facts for the model, listed sorted by key.
@@ -114,6 +117,10 @@ func (in ReportInputs) clone() ReportInputs {
 		o := *in.Occlusion
 		o.Checks = slices.Clone(in.Occlusion.Checks)
 		out.Occlusion = &o
+	}
+	if in.Image != nil {
+		f := *in.Image
+		out.Image = &f
 	}
 	return out
 }
@@ -187,6 +194,10 @@ type TemplateData struct {
 	// OcclusionLines are the occlusion checks rendered by
 	// DescribeOcclusion; nil when not measured.
 	OcclusionLines []string
+	// ImageLines are the image facts rendered by DescribeImage;
+	// ImageWarnings those of them that are warnings (ImageWarnings). Both
+	// are nil without facts.
+	ImageLines, ImageWarnings []string
 	// Extras are ReportInputs.Extras sorted by key.
 	Extras []KeyValue
 	// Disclaimer is the not-a-diagnosis notice in Lang.
@@ -209,6 +220,8 @@ func NewTemplateData(in ReportInputs) (TemplateData, error) {
 		NoteLines:      DescribeNotes(in.Notes, lang),
 		FusedLayers:    DescribeFusedLayers(in.CAMLayers, lang),
 		OcclusionLines: DescribeOcclusion(in.Occlusion, lang),
+		ImageLines:     DescribeImage(in.Image, lang),
+		ImageWarnings:  ImageWarnings(in.Image, lang),
 		HasNotes:       in.Notes != nil && !in.Notes.Empty,
 		Disclaimer:     Disclaimer(lang),
 		Inputs:         in.clone(),

@@ -55,15 +55,31 @@ func (f *analyzeFlags) analyzeOne(ctx context.Context, a *xray.Analyzer, path st
 		return writeJSONLine(e.stdout, struct {
 			predictionJSON
 			CAM    *camJSON    `json:"cam"`
+			Image  *imageJSON  `json:"image,omitempty"`
 			Report *llm.Report `json:"report"`
-		}{newPredictionJSON(path, a.Model().Classes(), res.Prediction), newCAMJSON(res.CAM, nil), res.Report})
+		}{newPredictionJSON(path, a.Model().Classes(), res.Prediction), newCAMJSON(res.CAM, nil), newImageJSON(res, req.Lang), res.Report})
 	}
 	if f.stream {
-		_, err = fmt.Fprintf(e.stdout, "\n\n%s\n\n", reportFooter(res))
+		_, err = fmt.Fprintf(e.stdout, "\n\n%s%s\n\n", imageBlock(res, req.Lang), reportFooter(res))
 		return err
 	}
-	_, err = fmt.Fprintf(e.stdout, "## %s\n\n%s\n\n%s\n\n", path, strings.TrimSpace(res.Report.Markdown), reportFooter(res))
+	_, err = fmt.Fprintf(e.stdout, "## %s\n\n%s%s\n\n%s\n\n", path, imageBlock(res, req.Lang), strings.TrimSpace(res.Report.Markdown), reportFooter(res))
 	return err
+}
+
+// imageBlock lists what a DICOM file says about its image, warnings
+// included, as Markdown list items ending in a blank line; "" for other
+// images.
+func imageBlock(res *xray.Result, lang prompt.Lang) string {
+	img := newImageJSON(res, lang)
+	if img == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, l := range img.Lines {
+		fmt.Fprintf(&b, "- %s\n", l)
+	}
+	return b.String() + "\n"
 }
 
 // reportFooter says what wrote the report and how it went.

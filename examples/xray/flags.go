@@ -101,15 +101,21 @@ type camFlags struct {
 	method, layer, target string
 	probability           bool
 	faithfulness          bool
+	augSmooth             bool
+	eigenSmooth           bool
+	occlusion             bool
 }
 
 // register declares the -cam-* flags and -faithfulness on fs.
 func (c *camFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.method, "cam-method", "gradcam", "CAM method: gradcam, hirescam, gradcamplusplus, xgradcam, layercam, eigencam, scorecam")
-	fs.StringVar(&c.layer, "cam-layer", gradcam.DefaultLayer, "layer to explain, e.g. layer4, layer3, layer4.1")
+	fs.StringVar(&c.layer, "cam-layer", gradcam.DefaultLayer, "layer to explain, e.g. layer4, layer3, layer4.1; several separated by commas (layer2,layer3,layer4) fuse their maps")
 	fs.StringVar(&c.target, "cam-target", "", "class to explain (default: the predicted one)")
 	fs.BoolVar(&c.probability, "cam-prob", false, "differentiate the softmax probability instead of the logit")
 	fs.BoolVar(&c.faithfulness, "faithfulness", false, "also measure the confidence drop when only the top 20% of the map is kept")
+	fs.BoolVar(&c.augSmooth, "cam-aug-smooth", false, "average the CAM over six copies of the input (mirrored, ×0.9, ×1, ×1.1), as pytorch-grad-cam's aug_smooth")
+	fs.BoolVar(&c.eigenSmooth, "cam-eigen-smooth", false, "take the first principal component of the weighted activations, as pytorch-grad-cam's eigen_smooth")
+	fs.BoolVar(&c.occlusion, "occlusion", false, "also re-run the network with the border, the map's top 20% and everything outside the lungs hidden, and report the probability before and after")
 }
 
 // options turns the flags into gradcam options.
@@ -118,7 +124,27 @@ func (c *camFlags) options() (*gradcam.Options, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &gradcam.Options{Method: m, Layer: c.layer, Target: c.target, Probability: c.probability, Faithfulness: c.faithfulness}, nil
+	o := &gradcam.Options{Method: m, Layer: c.layer, Target: c.target, Probability: c.probability, Faithfulness: c.faithfulness,
+		AugSmooth: c.augSmooth, EigenSmooth: c.eigenSmooth, Occlusion: c.occlusion}
+	switch layers := splitLayers(c.layer, ","); {
+	case len(layers) > 1:
+		o.Layer, o.Layers = "", layers
+	case len(layers) == 1:
+		o.Layer = layers[0]
+	}
+	return o, nil
+}
+
+// splitLayers splits a list of layer names on sep, trimming spaces and
+// dropping empty names.
+func splitLayers(s, sep string) []string {
+	var out []string
+	for _, l := range strings.Split(s, sep) {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // reportFlags choose who writes the report and in which language, and

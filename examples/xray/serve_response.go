@@ -8,6 +8,8 @@ import (
 	"image"
 	"image/png"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/xrayllm/xray"
 	"github.com/xrayllm/xray/gradcam"
@@ -38,6 +40,10 @@ type infoJSON struct {
 func (s *server) info() infoJSON {
 	m := s.a.Model()
 	d := s.cfg.CAM
+	layer := d.Layer
+	if len(d.Layers) > 0 {
+		layer = strings.Join(d.Layers, "+")
+	}
 	return infoJSON{
 		Classes:        m.Classes(),
 		Architecture:   m.Arch().Name,
@@ -49,8 +55,9 @@ func (s *server) info() infoJSON {
 		LanguageNames:  languageNames(),
 		LLMBackend:     s.a.LLM().Name(),
 		MaxUploadBytes: s.cfg.MaxUpload,
-		Defaults: map[string]string{"method": d.Method.Name(), "layer": d.Layer, "target": d.Target,
-			"colormap": s.cfg.Colormap, "lang": string(s.cfg.Lang)},
+		Defaults: map[string]string{"method": d.Method.Name(), "layer": layer, "target": d.Target,
+			"colormap": s.cfg.Colormap, "lang": string(s.cfg.Lang), "aug_smooth": strconv.FormatBool(d.AugSmooth),
+			"eigen_smooth": strconv.FormatBool(d.EigenSmooth), "occlusion": strconv.FormatBool(d.Occlusion)},
 		Disclaimer:      map[string]string{"ko": prompt.Disclaimer(prompt.Korean), "en": prompt.Disclaimer(prompt.English)},
 		MaxConcurrent:   s.cfg.MaxConcurrent,
 		ReportByDefault: true,
@@ -62,6 +69,8 @@ type analyzeJSON struct {
 	Prediction analysisPrediction `json:"prediction"`
 	CAM        *camJSON           `json:"cam"`
 	CAMText    camText            `json:"cam_text"`
+	// Image is set for a DICOM file: its view and body part, in words.
+	Image *imageJSON `json:"image,omitempty"`
 	camImages
 	Report     *llm.Report `json:"report"`
 	Lang       string      `json:"lang"`
@@ -102,6 +111,7 @@ func (s *server) resultWith(res *xray.Result, ar *analyzeRequest, imgs camImages
 		Prediction: newAnalysisPrediction(s.a.Model().Classes(), res.Prediction),
 		CAM:        newCAMJSON(res.CAM, nil),
 		CAMText:    newCAMText(res.CAM, lang),
+		Image:      newImageJSON(res, lang),
 		camImages:  imgs,
 		Report:     res.Report,
 		Lang:       string(lang),

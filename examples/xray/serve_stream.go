@@ -33,6 +33,8 @@ const (
 type camEvent struct {
 	CAM     *camJSON `json:"cam"`
 	CAMText camText  `json:"cam_text"`
+	// Image is set for a DICOM file (see analyzeJSON).
+	Image *imageJSON `json:"image,omitempty"`
 	camImages
 }
 
@@ -71,7 +73,8 @@ func (s *server) handleAnalyzeStream(w http.ResponseWriter, r *http.Request) {
 			if imgErr != nil {
 				return // reported once the analysis is over
 			}
-			ev.send(eventCAM, camEvent{CAM: newCAMJSON(res.CAM, nil), CAMText: newCAMText(res.CAM, ar.req.Lang), camImages: imgs})
+			ev.send(eventCAM, camEvent{CAM: newCAMJSON(res.CAM, nil), CAMText: newCAMText(res.CAM, ar.req.Lang),
+				Image: newImageJSON(res, ar.req.Lang), camImages: imgs})
 		}
 	}
 	ar.req.ReportOptions = append(ar.req.ReportOptions, llm.WithStream(func(chunk string) error {

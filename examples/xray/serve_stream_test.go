@@ -99,6 +99,23 @@ func readEvent(br *bufio.Reader) (sseEvent, error) {
 	}
 }
 
+// readAllEvents reads events until the stream ends.
+func readAllEvents(t testing.TB, r io.Reader) []sseEvent {
+	t.Helper()
+	var evs []sseEvent
+	br := bufio.NewReader(r)
+	for {
+		ev, err := readEvent(br)
+		if err == io.EOF {
+			return evs
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+}
+
 // postStream starts an upload to /api/analyze/stream on a running server.
 func postStream(t testing.TB, ctx context.Context, base string, img []byte, fields map[string]string) *http.Response {
 	t.Helper()
@@ -131,15 +148,7 @@ func TestAnalyzeStreamEvents(t *testing.T) {
 	var names []string
 	var pred, cam, done string
 	var report strings.Builder
-	br := bufio.NewReader(resp.Body)
-	for {
-		ev, err := readEvent(br)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, ev := range readAllEvents(t, resp.Body) {
 		if len(names) == 0 || names[len(names)-1] != ev.name {
 			names = append(names, ev.name)
 		}

@@ -25,12 +25,19 @@ type camText struct {
 	// on the image and with only the top of the map kept, and the drop,
 	// "92.59% → 80.12% (12.47 percentage points)".
 	Faithfulness string `json:"faithfulness,omitempty"`
+	// FusedLayers is prompt.DescribeFusedLayers, set when the map fuses
+	// several layers.
+	FusedLayers string `json:"fused_layers,omitempty"`
+	// Occlusion are prompt.DescribeOcclusion, one line per check, set
+	// when the checks were asked for.
+	Occlusion []string `json:"occlusion,omitempty"`
 }
 
 // newCAMText words the result's notes for the page.
 func newCAMText(r *gradcam.Result, lang prompt.Lang) camText {
 	n := r.Notes
-	t := camText{Summary: prompt.NotesText(&n, lang), Lines: prompt.DescribeNotes(&n, lang)}
+	t := camText{Summary: prompt.NotesText(&n, lang), Lines: prompt.DescribeNotes(&n, lang),
+		FusedLayers: prompt.DescribeFusedLayers(r.Layers, lang), Occlusion: prompt.DescribeOcclusion(r.Occlusion, lang)}
 	if f := r.Faithfulness; f != nil {
 		t.Faithfulness = fmt.Sprintf("%s → %s (%s)", prompt.FormatPercent(f.Original), prompt.FormatPercent(f.Masked), prompt.FormatPoints(f.Drop, lang))
 	}

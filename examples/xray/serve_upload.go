@@ -102,10 +102,19 @@ func (s *server) options(fields map[string]string) (*analyzeRequest, error) {
 		cam.Method = m
 	}
 	if v := fields["layer"]; v != "" {
-		if !slices.Contains(s.camLayers(), v) {
-			return nil, fmt.Errorf("unknown CAM layer %q (valid: layer1, layer2, layer3, layer4 or a block or conv inside them; GET /api/info lists all %d)", v, len(s.camLayers()))
+		layers := splitLayers(v, "+")
+		if len(layers) == 0 {
+			return nil, fmt.Errorf("unknown CAM layer %q", v)
 		}
-		cam.Layer = v
+		for _, l := range layers {
+			if !slices.Contains(s.camLayers(), l) {
+				return nil, fmt.Errorf("unknown CAM layer %q (valid: layer1, layer2, layer3, layer4 or a block or conv inside them, several joined by +; GET /api/info lists all %d)", l, len(s.camLayers()))
+			}
+		}
+		cam.Layer, cam.Layers = layers[0], nil
+		if len(layers) > 1 {
+			cam.Layer, cam.Layers = "", layers
+		}
 	}
 	if v, ok := fields["target"]; ok {
 		if v != "" && !slices.Contains(s.a.Model().Classes(), v) {
@@ -114,8 +123,13 @@ func (s *server) options(fields map[string]string) (*analyzeRequest, error) {
 		cam.Target = v
 	}
 	var err error
-	if cam.Faithfulness, err = boolField(fields, "faithfulness", cam.Faithfulness); err != nil {
-		return nil, err
+	for _, f := range []struct {
+		name string
+		dst  *bool
+	}{{"faithfulness", &cam.Faithfulness}, {"aug_smooth", &cam.AugSmooth}, {"eigen_smooth", &cam.EigenSmooth}, {"occlusion", &cam.Occlusion}} {
+		if *f.dst, err = boolField(fields, f.name, *f.dst); err != nil {
+			return nil, err
+		}
 	}
 	report, err := boolField(fields, "report", true)
 	if err != nil {

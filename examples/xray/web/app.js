@@ -5,6 +5,9 @@
 // the page's own labels.
 "use strict";
 
+// FUSED is the layers choice that fuses the maps of the last three stages.
+const FUSED = "layer2+layer3+layer4";
+
 const STRINGS = {
   ko: {
     noticeTag: "교육용 · 진단 아님",
@@ -28,6 +31,10 @@ const STRINGS = {
     layerLabel: "층",
     targetLabel: "설명할 클래스",
     targetPredicted: "예측된 클래스",
+    augSmoothLabel: "증강 평활화 (aug smooth)",
+    eigenSmoothLabel: "주성분 평활화 (eigen smooth)",
+    occlusionLabel: "가림 검사 (occlusion)",
+    fused: "layer2+layer3+layer4 (융합)",
     colormapLabel: "색상표",
     reportLabel: "교육용 보고서 작성",
     analyze: "분석하기",
@@ -75,6 +82,10 @@ const STRINGS = {
     layerLabel: "Layer",
     targetLabel: "Class to explain",
     targetPredicted: "predicted",
+    augSmoothLabel: "Aug smooth (average over mirrored and scaled copies)",
+    eigenSmoothLabel: "Eigen smooth (first principal component)",
+    occlusionLabel: "Occlusion check (hide parts and re-run)",
+    fused: "layer2+layer3+layer4 (fused)",
     colormapLabel: "Colormap",
     reportLabel: "Write the educational report",
     analyze: "Analyze",
@@ -150,11 +161,12 @@ function fillLayers() {
   const g1 = document.createElement("optgroup");
   g1.label = t("stages");
   g1.append(...stages.map((v) => option(v, v)));
+  if (FUSED.split("+").every((n) => info.cam_layers.includes(n))) g1.append(option(FUSED, t("fused")));
   const g2 = document.createElement("optgroup");
   g2.label = t("blocks");
   g2.append(...rest.map((v) => option(v, v)));
   sel.replaceChildren(g1, g2);
-  if (info.cam_layers.includes(cur)) sel.value = cur;
+  if (info.cam_layers.includes(cur) || cur === FUSED) sel.value = cur;
 }
 
 function fillTargets() {
@@ -178,6 +190,7 @@ async function loadInfo() {
   }
   fillSelect($("method"), info.cam_methods, info.defaults.method);
   fillSelect($("colormap"), info.colormaps, info.defaults.colormap);
+  for (const k of ["aug_smooth", "eigen_smooth", "occlusion"]) $(k).checked = info.defaults[k] === "true";
   fillTargets();
   applyLang(info.defaults.lang || lang);
 }
@@ -225,6 +238,7 @@ async function analyze(ev) {
   for (const k of ["method", "layer", "target", "colormap"]) fd.append(k, $(k).value);
   fd.append("lang", lang);
   fd.append("report", $("report").checked ? "true" : "false");
+  for (const k of ["aug_smooth", "eigen_smooth", "occlusion"]) fd.append(k, $(k).checked ? "true" : "false");
   $("analyze").disabled = true;
   setStatus(t("working"), false);
   clearResult();
@@ -288,6 +302,7 @@ function onEvent(name, data) {
       break;
     case "cam":
       renderCAM(data);
+      renderImage(data.image);
       if ($("report").checked) {
         setStatus(t("writing"), false);
         $("reportBody").setAttribute("aria-busy", "true");
@@ -333,6 +348,7 @@ function clearResult() {
 function render(res) {
   renderPrediction(res.prediction);
   renderCAM(res);
+  renderImage(res.image);
   $("result").hidden = false;
   renderReport(res.report);
 }
@@ -356,6 +372,28 @@ function renderCAM(res) {
   const cam = res.cam;
   $("camsource").textContent = t("camSource")(cam.method, cam.layer, cam.target);
   renderNotes(res);
+}
+
+// renderImage shows what a DICOM file said about its image (view, body
+// part), as the server words it: the warnings styled as warnings, the
+// other lines as a list. Other images have no facts and hide the block.
+function renderImage(img) {
+  const box = $("imageFacts");
+  if (!img || !(img.lines || []).length) {
+    $("imageWarnings").replaceChildren();
+    $("imageLines").replaceChildren();
+    box.hidden = true;
+    return;
+  }
+  const warnings = img.warnings || [];
+  $("imageWarnings").replaceChildren(...warnings.map((text) => {
+    const el = document.createElement("div");
+    el.className = "warning";
+    el.textContent = text;
+    return el;
+  }));
+  $("imageLines").replaceChildren(...img.lines.filter((l) => !warnings.includes(l)).map(line));
+  box.hidden = false;
 }
 
 // probRow shows one class: the bar's width is computed here, the
@@ -400,6 +438,8 @@ function renderNotes(res) {
   const ct = res.cam_text;
   const items = (ct.lines || []).map(line);
   if (ct.faithfulness) items.push(li(t("faith"), ct.faithfulness));
+  if (ct.fused_layers) items.push(line(ct.fused_layers));
+  for (const l of ct.occlusion || []) items.push(line(l));
   $("notes").replaceChildren(...items);
   const w = $("border");
   if (ct.border_warning) {
