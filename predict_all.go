@@ -40,7 +40,6 @@ func (a *Analyzer) PredictAll(ctx context.Context, n int, open Opener, each func
 		return nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	batch := a.model.MaxBatch()
 	d := newDecoder(n, 2*batch, open, &a.pre)
 	go d.feed(ctx)

@@ -156,14 +156,6 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-// err returns err with every occurrence of the secret replaced.
-func (r redactor) err(err error) error {
-	if err == nil || r.secret == "" || !strings.Contains(err.Error(), r.secret) {
-		return err
-	}
-	return &redactedError{msg: r.str(err.Error()), err: err}
-}
-
 // str replaces every occurrence of the secret in s.
 func (r redactor) str(s string) string {
 	if r.secret == "" {

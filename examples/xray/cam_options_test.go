@@ -61,7 +61,7 @@ func TestClassifyCAMOptionsJSON(t *testing.T) {
 	var line struct {
 		CAM camJSON `json:"cam"`
 	}
-	if err := json.Unmarshal([]byte(out.String()), &line); err != nil {
+	if err := json.Unmarshal(out.Bytes(), &line); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	c := line.CAM
@@ -98,7 +98,7 @@ func TestAnalyzeOcclusion(t *testing.T) {
 			Markdown string `json:"markdown"`
 		} `json:"report"`
 	}
-	if err := json.Unmarshal([]byte(out.String()), &line); err != nil {
+	if err := json.Unmarshal(out.Bytes(), &line); err != nil {
 		t.Fatal(err)
 	}
 	lines := prompt.DescribeOcclusion(line.CAM.Occlusion, prompt.English)
