@@ -175,23 +175,11 @@ func leafKind(opKind string) string {
 // network's own ops; ok is false for Gorgonia's ops (the classifier's
 // product and sum).
 func leafName(op G.Op) (kind, name string, ok bool) {
-	var b opBase
-	switch o := op.(type) {
-	case *convOp:
-		b = o.opBase
-	case *affineOp:
-		b = o.opBase
-	case *reluOp:
-		b = o.opBase
-	case *addReLUOp:
-		b = o.opBase
-	case *maxPoolOp:
-		b = o.opBase
-	case *avgPoolOp:
-		b = o.opBase
-	default:
+	o, ok := op.(interface{ common() opBase })
+	if !ok {
 		return "", "", false
 	}
+	b := o.common()
 	if kind = leafKind(b.Kind); kind == "" {
 		return "", "", false
 	}
@@ -201,6 +189,10 @@ func leafName(op G.Op) (kind, name string, ok bool) {
 	}
 	return kind, name, true
 }
+
+// common returns what every one of the network's ops has: its kind and
+// layer name (Profile reads them).
+func (o opBase) common() opBase { return o }
 
 // oneImage returns the shape of v without its batch axis.
 func oneImage(v G.Value) []int {
