@@ -105,11 +105,11 @@ func (f *explainStepsFlags) run(ctx context.Context, args []string, e env) error
 func writeSteps(dir string, res *xray.Result, channels int) (*stepsJSON, error) {
 	s := res.CAM.Steps
 	act := teachimg.Activation{C: s.Channels, H: s.Height, W: s.Width, Data: s.Activations}
-	rank, alpha := teachimg.RankAbsAlpha, s.Alpha
-	if alpha == nil {
+	rank := teachimg.RankAbsAlpha
+	if s.Alpha == nil {
 		rank = teachimg.RankMean
 	}
-	chans, err := teachimg.Top(act, channels, rank, alpha)
+	chans, err := teachimg.Top(act, channels, rank, s.Alpha)
 	if err != nil {
 		return nil, err
 	}
@@ -117,39 +117,14 @@ func writeSteps(dir string, res *xray.Result, channels int) (*stepsJSON, error) 
 		Shape: []int{s.Channels, s.Height, s.Width}, Channels: chans, Alpha: s.Alpha,
 		Ranges: map[string]span{"activations": spanOf(s.Activations), "weighted": spanOf(s.Weighted),
 			"rectified": spanOf(s.Rectified), "upsampled": spanOf(s.Upsampled)}}
-	var pics []stepPicture
-	add := func(name string, draw func() (image.Image, error)) { pics = append(pics, stepPicture{name, draw}) }
-	title := fmt.Sprintf("A at %s: %d of %d channels by %s", s.Layer, len(chans), s.Channels, rankName(rank))
-	add("activations.png", func() (image.Image, error) { return picture(teachimg.Grid(act, chans, title, 0)) })
 	if s.Gradients != nil {
 		doc.Ranges["gradients"] = spanOf(s.Gradients)
-		grad := teachimg.Activation{C: s.Channels, H: s.Height, W: s.Width, Data: s.Gradients}
-		gchans := make([]teachimg.Channel, len(chans))
-		for i, c := range chans {
-			gchans[i] = grad.Stats(c.Index)
-			gchans[i].Alpha, gchans[i].HasAlpha = c.Alpha, c.HasAlpha
-		}
-		add("gradients.png", func() (image.Image, error) {
-			return picture(teachimg.SignedGrid(grad, gchans, "dScore/dA for "+s.Target, 0))
-		})
 	}
 	if s.Alpha != nil {
-		doc.AlphaTop, doc.AlphaLow = teachimg.Extremes(s.Alpha, 10)
-		add("alpha.png", func() (image.Image, error) {
-			return picture(teachimg.Bars(s.Alpha, 10, fmt.Sprintf("alpha: the 10 largest and 10 smallest of %d", s.Channels)))
-		})
+		doc.AlphaTop, doc.AlphaLow = teachimg.Extremes(s.Alpha, alphaBars)
 	}
-	size := res.CAM.Width
-	add("weighted.png", func() (image.Image, error) {
-		img, _, err := teachimg.Signed(s.Weighted, s.Height, s.Width, size)
-		return picture(img, err)
-	})
-	add("rectified.png", func() (image.Image, error) { return picture(teachimg.Heat(s.Rectified, s.Height, s.Width, size, nil)) })
-	add("upsampled.png", func() (image.Image, error) {
-		return picture(teachimg.Heat(s.Upsampled, res.CAM.Height, res.CAM.Width, size, nil))
-	})
-	add("overlay.png", func() (image.Image, error) { return picture(gradcam.Overlay(res.Input.Resized, res.CAM.Map, nil)) })
-	for _, p := range pics {
+	title := fmt.Sprintf("A at %s: %d of %d channels by %s", s.Layer, len(chans), s.Channels, rankName(rank))
+	for _, p := range stepPictures(res, act, chans, title) {
 		img, err := p.draw()
 		if err == nil {
 			err = writePNG(filepath.Join(dir, p.name), img)
@@ -160,6 +135,49 @@ func writeSteps(dir string, res *xray.Result, channels int) (*stepsJSON, error) 
 		doc.Files = append(doc.Files, p.name)
 	}
 	return doc, nil
+}
+
+// alphaBars is how many of the largest and of the smallest α the bar
+// chart shows.
+const alphaBars = 10
+
+// stepPictures lists the pictures of res.CAM.Steps in the order of the
+// computation: A's channels chans, the gradient's same channels, α, the
+// signed sum, after the ReLU, upsampled, and over the image. Pictures of
+// what the method lacks (a gradient, α) are left out.
+func stepPictures(res *xray.Result, act teachimg.Activation, chans []teachimg.Channel, title string) []stepPicture {
+	s := res.CAM.Steps
+	size := res.CAM.Width
+	pics := []stepPicture{{"activations.png", func() (image.Image, error) { return picture(teachimg.Grid(act, chans, title, 0)) }}}
+	if s.Gradients != nil {
+		grad := teachimg.Activation{C: s.Channels, H: s.Height, W: s.Width, Data: s.Gradients}
+		gchans := make([]teachimg.Channel, len(chans))
+		for i, c := range chans {
+			gchans[i] = grad.Stats(c.Index)
+			gchans[i].Alpha, gchans[i].HasAlpha = c.Alpha, c.HasAlpha
+		}
+		pics = append(pics, stepPicture{"gradients.png", func() (image.Image, error) {
+			return picture(teachimg.SignedGrid(grad, gchans, "dScore/dA for "+s.Target, 0))
+		}})
+	}
+	if s.Alpha != nil {
+		pics = append(pics, stepPicture{"alpha.png", func() (image.Image, error) {
+			return picture(teachimg.Bars(s.Alpha, alphaBars, fmt.Sprintf("alpha: the %d largest and smallest of %d", alphaBars, s.Channels)))
+		}})
+	}
+	return append(pics,
+		stepPicture{"weighted.png", func() (image.Image, error) {
+			img, _, err := teachimg.Signed(s.Weighted, s.Height, s.Width, size)
+			return picture(img, err)
+		}},
+		stepPicture{"rectified.png", func() (image.Image, error) {
+			return picture(teachimg.Heat(s.Rectified, s.Height, s.Width, size, nil))
+		}},
+		stepPicture{"upsampled.png", func() (image.Image, error) {
+			return picture(teachimg.Heat(s.Upsampled, res.CAM.Height, res.CAM.Width, size, nil))
+		}},
+		stepPicture{"overlay.png", func() (image.Image, error) { return picture(gradcam.Overlay(res.Input.Resized, res.CAM.Map, nil)) }},
+	)
 }
 
 // stepPicture is one file explain-steps writes and how to draw it.
