@@ -14,16 +14,18 @@ import (
 // compareFlags are the flags of "xray compare": every CAM method on one
 // image, side by side.
 type compareFlags struct {
-	model  modelFlags
-	layer  string
-	target string
-	out    string
+	model    modelFlags
+	layer    string
+	target   string
+	scoreCAM bool
+	out      string
 }
 
 func (f *compareFlags) register(fs *flag.FlagSet, e env) {
 	f.model.register(fs, e)
 	fs.StringVar(&f.layer, "layer", gradcam.DefaultLayer, "layer to explain, e.g. layer4, layer3, layer4.1 (the fused variant always uses layer2+layer3+layer4)")
 	fs.StringVar(&f.target, "target", "", "class to explain (default: the predicted one)")
+	fs.BoolVar(&f.scoreCAM, "scorecam", true, "include ScoreCAM, which runs the network once per channel of the layer (512 times at layer4)")
 	fs.StringVar(&f.out, "o", "compare.png", "PNG file to write")
 }
 
@@ -44,12 +46,14 @@ func (f *compareFlags) compareRuns() []compareRun {
 	aug, fused := base, base
 	aug.AugSmooth = true
 	fused.Layer, fused.Layers = "", []string{"layer2", "layer3", "layer4"}
-	return []compareRun{
-		{methods: shared, opts: base},
-		{methods: []gradcam.Method{gradcam.ScoreCAM()}, opts: base},
-		{methods: []gradcam.Method{gradcam.GradCAM()}, opts: aug, label: " aug"},
-		{methods: []gradcam.Method{gradcam.GradCAM()}, opts: fused, label: " l2+3+4"},
+	runs := []compareRun{{methods: shared, opts: base}}
+	if f.scoreCAM {
+		runs = append(runs, compareRun{methods: []gradcam.Method{gradcam.ScoreCAM()}, opts: base})
 	}
+	return append(runs,
+		compareRun{methods: []gradcam.Method{gradcam.GradCAM()}, opts: aug, label: " aug"},
+		compareRun{methods: []gradcam.Method{gradcam.GradCAM()}, opts: fused, label: " l2+3+4"},
+	)
 }
 
 // run computes every method and writes the grid.

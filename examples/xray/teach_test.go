@@ -131,4 +131,11 @@ func TestCompareGrid(t *testing.T) {
 	if b := readPNG(t, out).Bounds(); b.Dx() < 3*224 || b.Dy() < 3*224 || b.Dx() > 4*224 {
 		t.Errorf("grid %v is not 3×3 overlays", b)
 	}
+	e, stdout, errOut = testEnv(nil)
+	if code := run(context.Background(), []string{"compare", "-weights", fixtureWeights, "-scorecam=false", "-o", out, img}, e); code != 0 {
+		t.Fatalf("-scorecam=false: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(stdout.String(), "8 maps") || !strings.Contains(stdout.String(), "from 3 runs") {
+		t.Errorf("-scorecam=false: stdout %q", stdout)
+	}
 }
