@@ -3,9 +3,6 @@ package resnet
 import (
 	"context"
 	"testing"
-
-	"github.com/xrayllm/xray/internal/reftest"
-	"github.com/xrayllm/xray/preprocess"
 )
 
 // TestReferenceProfile profiles the real ResNet34 on a reference image:
@@ -13,16 +10,9 @@ import (
 // 36 convolutions (33 plus 3 downsamples) and as many bns, and the
 // leaves' time is most of the total. It logs the stages' shares.
 func TestReferenceProfile(t *testing.T) {
-	dir := reftest.Dir(t)
-	exp := reftest.Load(t, dir)
-	m, err := Load(reftest.Checkpoint(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	dir, exp, m := loadReference(t)
 	im := exp.Images[0]
-	x := preprocess.ToTensor(preprocess.RGB(reftest.Resized(t, dir, im.File)), nil, nil)
-	p, err := m.Profile(context.Background(), x)
+	p, err := m.Profile(context.Background(), referenceInput(t, dir, im.File))
 	if err != nil {
 		t.Fatal(err)
 	}
