@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+	"strings"
 	"time"
 
 	"golang.org/x/image/font"
@@ -216,8 +217,8 @@ func short(v float32) string {
 	switch {
 	case a == 0:
 		return "0"
-	case a >= 1000 || a < 0.001:
-		return fmt.Sprintf("%.1e", v)
+	case a >= 1000 || a < 0.001: // 1.2e-4, not Go's 1.2e-04
+		return strings.NewReplacer("e-0", "e-", "e+0", "e").Replace(fmt.Sprintf("%.1e", v))
 	case a >= 10:
 		return fmt.Sprintf("%.1f", v)
 	}
