@@ -7,8 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"os"
+
 	"github.com/xrayllm/xray/preprocess"
 	"github.com/xrayllm/xray/prompt"
+	"github.com/xrayllm/xray/resnet"
 	"github.com/xrayllm/xray/tta"
 )
 
@@ -160,4 +163,39 @@ func nearly(a, b []float64, tol float64) bool {
 		}
 	}
 	return true
+}
+
+// TestPredictAllTTAMatchesAnalyze: the pipelined TTA gives each input the
+// mean AnalyzeImage's TTA request gives it, in order, and a bad file
+// fails alone.
+func TestPredictAllTTAMatchesAnalyze(t *testing.T) {
+	a, _ := ttaInput(t)
+	const n, bad = 4, 2
+	paths := testPNGs(t, t.TempDir(), n, bad)
+	ctx := context.Background()
+	seen := 0
+	err := a.PredictAllTTA(ctx, n, Files(paths), nil, func(i int, p resnet.Prediction, r *TTAResult, err error) error {
+		if i != seen {
+			t.Errorf("input %d after %d", i, seen)
+		}
+		seen++
+		if i == bad {
+			if err == nil {
+				t.Error("the bad file gave no error")
+			}
+			return nil
+		}
+		data, rerr := os.ReadFile(paths[i])
+		if err != nil || rerr != nil {
+			t.Fatal(err, rerr)
+		}
+		res, aerr := a.AnalyzeBytes(ctx, data, Request{TTA: true})
+		if aerr != nil || r == nil || !nearly(p.Probs, res.Prediction.Probs, 1e-9) || !nearly(r.Max, res.TTA.Max, 1e-9) {
+			t.Errorf("input %d: %+v, Analyze says %+v (%v)", i, p, res.Prediction, aerr)
+		}
+		return nil
+	})
+	if err != nil || seen != n {
+		t.Errorf("PredictAllTTA: %v after %d inputs", err, seen)
+	}
 }
