@@ -53,7 +53,7 @@ func (ev *evaluation) writeDir(dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, "predictions.tsv"), []byte(ev.tsv()), 0o644); err != nil {
 		return err
 	}
-	js, _ := json.MarshalIndent(ev.report, "", " ")
+	js, _ := json.MarshalIndent(ev.evalJSON(), "", " ")
 	if err := os.WriteFile(filepath.Join(dir, "metrics.json"), append(js, '\n'), 0o644); err != nil {
 		return err
 	}
