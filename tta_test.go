@@ -4,11 +4,11 @@ import (
 	"context"
 	"image"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
-	"os"
-
+	"github.com/xrayllm/xray/internal/reftest"
 	"github.com/xrayllm/xray/preprocess"
 	"github.com/xrayllm/xray/prompt"
 	"github.com/xrayllm/xray/resnet"
@@ -197,5 +197,40 @@ func TestPredictAllTTAMatchesAnalyze(t *testing.T) {
 	})
 	if err != nil || seen != n {
 		t.Errorf("PredictAllTTA: %v after %d inputs", err, seen)
+	}
+}
+
+// TestReferenceTTA: on a few reference images, every variant's and the
+// mean's probabilities are in [0, 1] and sum to 1, and the identity
+// variant gives PyTorch's label.
+func TestReferenceTTA(t *testing.T) {
+	a, dir := openReference(t)
+	exp := reftest.Load(t, dir)
+	for _, im := range exp.Images[:min(3, len(exp.Images))] {
+		res, err := a.AnalyzeImage(context.Background(), reftest.Resized(t, dir, im.File), Request{TTA: true})
+		if err != nil {
+			t.Fatalf("%s: %v", im.File, err)
+		}
+		probs := [][]float64{res.Prediction.Probs, res.TTA.Mean}
+		for _, v := range res.TTA.Variants {
+			probs = append(probs, v.Probs)
+		}
+		for _, ps := range probs {
+			sum := 0.0
+			for _, p := range ps {
+				sum += p
+				if p < 0 || p > 1 {
+					t.Errorf("%s: probability %v", im.File, p)
+				}
+			}
+			if math.Abs(sum-1) > 1e-9 {
+				t.Errorf("%s: probabilities %v sum to %v", im.File, ps, sum)
+			}
+		}
+		if res.TTA.Variants[0].Label != im.Pred {
+			t.Errorf("%s: identity variant %s, PyTorch %s", im.File, res.TTA.Variants[0].Label, im.Pred)
+		}
+		t.Logf("%s: plain %s %.4f, TTA %s %.4f [%.4f, %.4f], agree %v", im.File, im.Pred, im.Probs[res.TTA.Variants[0].Index],
+			res.TTA.Label, res.TTA.Mean[res.TTA.Index], res.TTA.Min[res.TTA.Index], res.TTA.Max[res.TTA.Index], res.TTA.Agree)
 	}
 }

@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/xrayllm/xray/internal/reftest"
 )
 
 // ttaLine is the part of a "tta" JSON object the tests check.
@@ -154,4 +158,57 @@ func TestEvalTTA(t *testing.T) {
 	if run(context.Background(), []string{"eval", "-weights", fixtureWeights, "-tta", root}, e); !regexp.MustCompile(`(?m)^\s+plain\s+TTA\s+change$`).MatchString(out.String()) || !strings.Contains(out.String(), "time per image") {
 		t.Errorf("eval -tta's table lacks the side-by-side columns:\n%s", out)
 	}
+}
+
+// TestReferenceEvalTTA runs eval with and without -tta on a few images of
+// the reference's test split: the plain metrics of eval -tta are those of
+// the plain eval, and TTA's are whole.
+func TestReferenceEvalTTA(t *testing.T) {
+	dir := reftest.Dir(t)
+	root := t.TempDir()
+	for _, class := range []string{"NORMAL", "PNEUMONIA"} {
+		entries, err := os.ReadDir(filepath.Join(dir, "test624", class))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(root, class), 0o755)
+		for _, en := range entries[:2] {
+			data, err := os.ReadFile(filepath.Join(dir, "test624", class, en.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(root, class, en.Name()), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	weights := reftest.Checkpoint(dir)
+	evalJSON := func(args ...string) (map[string]json.RawMessage, string) {
+		e, out, errOut := testEnv(nil)
+		if code := run(context.Background(), append(append([]string{"eval", "-weights", weights, "-json"}, args...), root), e); code != 0 {
+			t.Fatalf("eval %v: exit %d: %s", args, code, errOut)
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
+		return m, out.String()
+	}
+	plain, _ := evalJSON()
+	withTTA, out := evalJSON("-tta")
+	for k, v := range plain {
+		if string(withTTA[k]) != string(v) {
+			t.Errorf("%s: eval -tta's plain %s, plain eval's %s", k, withTTA[k], v)
+		}
+	}
+	var tt struct {
+		Metrics struct {
+			N        int     `json:"n"`
+			Accuracy float64 `json:"accuracy"`
+		} `json:"metrics"`
+	}
+	if err := json.Unmarshal(withTTA["tta"], &tt); err != nil || tt.Metrics.N != 4 || tt.Metrics.Accuracy < 0 || tt.Metrics.Accuracy > 1 {
+		t.Errorf("tta: %+v, %v", tt, err)
+	}
+	t.Logf("%s", out)
 }
