@@ -138,17 +138,26 @@ type evaluation struct {
 // network runs (Analyzer.PredictAll), and computes the metrics. The first
 // image that fails stops it.
 func evaluate(ctx context.Context, a *xray.Analyzer, root string, cases []evalCase, pos int, e env) (*evaluation, error) {
+	return classifyCases(ctx, a, root, cases, pos, false, e, nil)
+}
+
+// classifyCases is evaluate, under test-time augmentation with withTTA;
+// seen, when not nil, is also handed each case's result.
+func classifyCases(ctx context.Context, a *xray.Analyzer, root string, cases []evalCase, pos int, withTTA bool, e env, seen func(i int, res *xray.Result)) (*evaluation, error) {
 	ev := &evaluation{classes: a.Model().Classes(), pos: pos, cases: cases, preds: make([]resnet.Prediction, len(cases))}
 	paths := make([]string, len(cases))
 	for i, c := range cases {
 		paths[i] = filepath.Join(root, c.rel)
 	}
 	bar := newProgress(e.stderr, len(cases))
-	err := a.PredictAll(ctx, len(cases), imageFiles(paths), func(i int, p resnet.Prediction, err error) error {
+	err := predictAll(ctx, a, paths, withTTA, func(i int, res *xray.Result, err error) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", cases[i].rel, imageError(err))
 		}
-		ev.preds[i] = p
+		ev.preds[i] = res.Prediction
+		if seen != nil {
+			seen(i, res)
+		}
 		bar.done(i + 1)
 		return nil
 	})

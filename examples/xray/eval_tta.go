@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"github.com/xrayllm/xray"
 	"github.com/xrayllm/xray/internal/metrics"
-	"github.com/xrayllm/xray/resnet"
 	"github.com/xrayllm/xray/tta"
 )
 
@@ -29,38 +27,21 @@ type ttaEvaluation struct {
 // augmentation (Analyzer.PredictAllTTA) and computes the metrics;
 // plainTime is how long the plain pass took.
 func evaluateTTA(ctx context.Context, a *xray.Analyzer, root string, plain *evaluation, plainTime time.Duration, e env) (*ttaEvaluation, error) {
-	cases := plain.cases
-	t := &ttaEvaluation{evaluation: evaluation{classes: plain.classes, pos: plain.pos, cases: cases, preds: make([]resnet.Prediction, len(cases))}, plainTime: plainTime}
-	paths := make([]string, len(cases))
-	for i, c := range cases {
-		paths[i] = filepath.Join(root, c.rel)
-	}
+	t := &ttaEvaluation{plainTime: plainTime}
 	fmt.Fprintf(e.stderr, "eval: test-time augmentation, %d variants per image\n", len(tta.Default()))
-	bar := newProgress(e.stderr, len(cases))
 	start := time.Now()
-	err := a.PredictAllTTA(ctx, len(cases), imageFiles(paths), nil, func(i int, p resnet.Prediction, r *xray.TTAResult, err error) error {
-		if err != nil {
-			return fmt.Errorf("%s: %w", cases[i].rel, imageError(err))
-		}
-		t.preds[i] = p
-		if p.Index != plain.preds[i].Index {
+	ev, err := classifyCases(ctx, a, root, plain.cases, plain.pos, true, e, func(i int, res *xray.Result) {
+		if res.Prediction.Index != plain.preds[i].Index {
 			t.changed++
 		}
-		if !r.Agree {
+		if !res.TTA.Agree {
 			t.unstable++
 		}
-		bar.done(i + 1)
-		return nil
 	})
-	bar.finish()
-	t.ttaTime = time.Since(start)
 	if err != nil {
 		return nil, err
 	}
-	scores, predicted, positive := t.outcomes()
-	if t.report, err = metrics.Binary(scores, predicted, positive); err != nil {
-		return nil, err
-	}
+	t.evaluation, t.ttaTime = *ev, time.Since(start)
 	return t, nil
 }
 
