@@ -84,7 +84,7 @@ func (f *evalFlags) register(fs *flag.FlagSet, e env) {
 	f.model.register(fs, e)
 	fs.BoolVar(&f.asJSON, "json", false, "print the metrics as one JSON object instead of a table")
 	fs.StringVar(&f.tsv, "tsv", "", "also write per-image predictions to this TSV file")
-	fs.StringVar(&f.out, "out", "", "also write predictions.tsv, metrics.json, roc.png, pr.png and confusion.png into this directory")
+	fs.StringVar(&f.out, "out", "", "also write predictions.tsv, metrics.json, roc.png, pr.png and confusion.png into this directory (and predictions_tta.tsv with -tta)")
 	registerTTA(fs, &f.tta)
 	fs.StringVar(&f.positive, "positive", "PNEUMONIA", "the class counted as positive for sensitivity, F1 and AUC")
 }

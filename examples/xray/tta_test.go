@@ -155,8 +155,12 @@ func TestEvalTTA(t *testing.T) {
 		t.Errorf("eval -tta -json: %+v %+v", r, r.TTA)
 	}
 	e, out, _ = testEnv(nil)
-	if run(context.Background(), []string{"eval", "-weights", fixtureWeights, "-tta", root}, e); !regexp.MustCompile(`(?m)^\s+plain\s+TTA\s+change$`).MatchString(out.String()) || !strings.Contains(out.String(), "time per image") {
+	dir := t.TempDir()
+	if run(context.Background(), []string{"eval", "-weights", fixtureWeights, "-tta", "-out", dir, root}, e); !regexp.MustCompile(`(?m)^\s+plain\s+TTA\s+change$`).MatchString(out.String()) || !strings.Contains(out.String(), "time per image") {
 		t.Errorf("eval -tta's table lacks the side-by-side columns:\n%s", out)
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "predictions_tta.tsv")); err != nil || strings.Count(string(data), "\n") != 5 {
+		t.Errorf("predictions_tta.tsv: %v\n%s", err, data)
 	}
 }
 
