@@ -89,6 +89,11 @@ type Request struct {
 	// in CAM.Occlusion and the report; it computes a default Grad-CAM when
 	// CAM is nil. Setting CAM.Occlusion does the same.
 	Occlusion bool
+	// TTA averages the prediction over the small changes of the input in
+	// tta.Default (PredictTTA): Result.Prediction becomes the mean and
+	// Result.TTA holds the spread. A CAM stays that of the plain image,
+	// explaining the plain prediction's class unless CAM.Target names one.
+	TTA bool
 	// Lang is the report's language; "" means prompt.DefaultLang.
 	Lang prompt.Lang
 	// ReportOptions are passed to llm.WriteReport (streaming, templates).
@@ -102,8 +107,11 @@ type Request struct {
 type Result struct {
 	// Input is the decoded image and the network input made from it.
 	Input *preprocess.Input
-	// Prediction is the classifier's answer.
+	// Prediction is the classifier's answer: with Request.TTA, the mean
+	// over the variants (see PredictTTA).
 	Prediction resnet.Prediction
+	// TTA is set when Request.TTA was: the spread across the variants.
+	TTA *TTAResult
 	// CAM is set when a CAM was asked for, or needed for the report.
 	CAM *gradcam.Result
 	// Report is set when Request.Report was.
@@ -178,13 +186,18 @@ func (a *Analyzer) run(ctx context.Context, in *preprocess.Input, req Request, d
 		}
 		res.CAM, res.Prediction = cam, cam.Prediction
 		res.Timings.CAM = time.Since(start)
-	} else {
+	} else if !req.TTA { // the TTA batch holds the plain image
 		ps, err := a.model.PredictTensor(ctx, in.Tensor)
 		if err != nil {
 			return nil, fmt.Errorf("xray: %w", err)
 		}
 		res.Prediction = ps[0]
 		res.Timings.Network = time.Since(start)
+	}
+	if req.TTA {
+		if err := a.addTTA(ctx, res); err != nil {
+			return nil, err
+		}
 	}
 	req.progress(StagePredicted, res)
 	if res.CAM != nil {
@@ -203,7 +216,7 @@ func (a *Analyzer) run(ctx context.Context, in *preprocess.Input, req Request, d
 
 // ReportInputs gathers what the report prompt needs from a result.
 func ReportInputs(classes []string, r *Result, lang prompt.Lang) prompt.ReportInputs {
-	in := prompt.ReportInputs{Classes: classes, Probs: r.Prediction.Probs, Pred: r.Prediction.Index, Lang: lang}
+	in := prompt.ReportInputs{Classes: classes, Probs: r.Prediction.Probs, Pred: r.Prediction.Index, Lang: lang, TTA: r.TTA.Clone()}
 	if r.Input != nil {
 		in.Image = ImageFacts(r.Input.DICOM)
 	}

@@ -39,16 +39,9 @@ func (a *Analyzer) PredictAll(ctx context.Context, n int, open Opener, each func
 	if n <= 0 {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
 	batch := a.model.MaxBatch()
-	d := newDecoder(n, 2*batch, open, &a.pre)
-	go d.feed(ctx)
-	var wg sync.WaitGroup
-	for range min(n, runtime.GOMAXPROCS(0)) {
-		wg.Go(func() { d.work(ctx) })
-	}
-	defer wg.Wait()
-	defer cancel()
+	d, ctx, stop := a.startDecoding(ctx, n, open)
+	defer stop()
 
 	x := make([]float32, 0, batch*3*resnet.InputSize*resnet.InputSize)
 	for i := 0; i < n; {
@@ -69,6 +62,19 @@ func (a *Analyzer) PredictAll(ctx context.Context, n int, open Opener, each func
 		i += len(ready)
 	}
 	return nil
+}
+
+// startDecoding starts decoding the n inputs on other goroutines, ahead
+// of the network; stop cancels the returned context and waits for them.
+func (a *Analyzer) startDecoding(ctx context.Context, n int, open Opener) (d *decoder, dctx context.Context, stop func()) {
+	dctx, cancel := context.WithCancel(ctx)
+	d = newDecoder(n, 2*a.model.MaxBatch(), open, &a.pre)
+	go d.feed(dctx)
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() { d.work(dctx) })
+	}
+	return d, dctx, func() { cancel(); wg.Wait() }
 }
 
 // predictReady runs the network once on the decoded inputs among ready;

@@ -14,6 +14,9 @@ type Timings struct {
 	// CAM is computing the class activation map: the gradient graph's
 	// forward and backward passes and the map made from them.
 	CAM time.Duration `json:"cam_ns"`
+	// TTA is the test-time augmentation's batch of variants, when asked
+	// for (Request.TTA).
+	TTA time.Duration `json:"tta_ns"`
 	// Report is writing the educational report, the language model's
 	// answer (or the offline fallback) included.
 	Report time.Duration `json:"report_ns"`

@@ -89,4 +89,14 @@ type phrases struct {
 
 	// Disclaimer is the not-a-diagnosis notice.
 	Disclaimer string `json:"disclaimer"`
+
+	// TTALine is the test-time augmentation: the number of variants (%d),
+	// the mean's class, its mean probability, its smallest and largest
+	// (%s each). TTAAgree: the number of variants (%d) and the class (%s).
+	// TTADisagree: how many variants answer otherwise and of how many
+	// (%d each), the mean's class and TTACaution (%s each).
+	TTALine     string `json:"tta_line"`
+	TTAAgree    string `json:"tta_agree"`
+	TTADisagree string `json:"tta_disagree"`
+	TTACaution  string `json:"tta_caution"`
 }

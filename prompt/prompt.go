@@ -25,6 +25,7 @@ import (
 
 	"github.com/xrayllm/xray/gradcam/notes"
 	"github.com/xrayllm/xray/gradcam/occlusion"
+	"github.com/xrayllm/xray/tta"
 )
 
 //go:embed templates/*.tmpl
@@ -58,6 +59,9 @@ type ReportInputs struct {
 	// Image, when set, holds what the image file says about itself (view,
 	// body part); nothing in it identifies a patient.
 	Image *ImageFacts `json:"image,omitempty"`
+	// TTA, when set, is the test-time augmentation behind Probs: the
+	// spread across the variants and whether they agree.
+	TTA *tta.Result `json:"tta,omitempty"`
 	// Lang is the report language; empty means DefaultLang.
 	Lang Lang `json:"lang,omitempty"`
 	// Extras are further facts for the model, listed sorted by key.
@@ -86,6 +90,9 @@ func (in ReportInputs) Validate() error {
 		return errors.New("prompt: faithfulness is not finite")
 	}
 	if err := validOcclusion(in.Occlusion); err != nil {
+		return err
+	}
+	if err := validTTA(in.TTA, len(in.Classes)); err != nil {
 		return err
 	}
 	if l := in.Lang.orDefault(); !l.Valid() {
@@ -122,6 +129,7 @@ func (in ReportInputs) clone() ReportInputs {
 		f := *in.Image
 		out.Image = &f
 	}
+	out.TTA = in.TTA.Clone()
 	return out
 }
 
@@ -198,6 +206,11 @@ type TemplateData struct {
 	// ImageWarnings those of them that are warnings (ImageWarnings). Both
 	// are nil without facts.
 	ImageLines, ImageWarnings []string
+	// TTALines are the test-time augmentation rendered by DescribeTTA;
+	// TTACaution is TTACaution, set when the variants disagree. Both are
+	// empty without TTA.
+	TTALines   []string
+	TTACaution string
 	// Extras are ReportInputs.Extras sorted by key.
 	Extras []KeyValue
 	// Disclaimer is the not-a-diagnosis notice in Lang.
@@ -222,6 +235,8 @@ func NewTemplateData(in ReportInputs) (TemplateData, error) {
 		OcclusionLines: DescribeOcclusion(in.Occlusion, lang),
 		ImageLines:     DescribeImage(in.Image, lang),
 		ImageWarnings:  ImageWarnings(in.Image, lang),
+		TTALines:       DescribeTTA(in.TTA, lang),
+		TTACaution:     TTACaution(in.TTA, lang),
 		HasNotes:       in.Notes != nil && !in.Notes.Empty,
 		Disclaimer:     Disclaimer(lang),
 		Inputs:         in.clone(),

@@ -25,7 +25,7 @@ func (f *analyzeFlags) run(ctx context.Context, paths []string, e env) error {
 		return err
 	}
 	defer a.Close()
-	req := xray.Request{CAM: opts.cam, Report: true, Lang: opts.lang}
+	req := xray.Request{CAM: opts.cam, Report: true, Lang: opts.lang, TTA: opts.tta}
 	return forEachImage(ctx, e, "analyze", paths, f.asJSON, func(_ int, path string, data []byte) error {
 		return f.analyzeOne(ctx, a, path, data, req, e)
 	})
@@ -56,14 +56,15 @@ func (f *analyzeFlags) analyzeOne(ctx context.Context, a *xray.Analyzer, path st
 			predictionJSON
 			CAM    *camJSON    `json:"cam"`
 			Image  *imageJSON  `json:"image,omitempty"`
+			TTA    *ttaJSON    `json:"tta,omitempty"`
 			Report *llm.Report `json:"report"`
-		}{newPredictionJSON(path, a.Model().Classes(), res.Prediction), newCAMJSON(res.CAM, nil), newImageJSON(res, req.Lang), res.Report})
+		}{newPredictionJSON(path, a.Model().Classes(), res.Prediction), newCAMJSON(res.CAM, nil), newImageJSON(res, req.Lang), newTTAJSON(res.TTA, req.Lang), res.Report})
 	}
 	if f.stream {
-		_, err = fmt.Fprintf(e.stdout, "\n\n%s%s\n\n", imageBlock(res, req.Lang), reportFooter(res))
+		_, err = fmt.Fprintf(e.stdout, "\n\n%s%s%s\n\n", imageBlock(res, req.Lang), ttaBlock(res, req.Lang), reportFooter(res))
 		return err
 	}
-	_, err = fmt.Fprintf(e.stdout, "## %s\n\n%s%s\n\n%s\n\n", path, imageBlock(res, req.Lang), strings.TrimSpace(res.Report.Markdown), reportFooter(res))
+	_, err = fmt.Fprintf(e.stdout, "## %s\n\n%s%s%s\n\n%s\n\n", path, imageBlock(res, req.Lang), ttaBlock(res, req.Lang), strings.TrimSpace(res.Report.Markdown), reportFooter(res))
 	return err
 }
 

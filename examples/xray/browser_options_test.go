@@ -12,9 +12,9 @@ import (
 )
 
 // TestBrowserImageFactsAndOptions drops a LATERAL DICOM file on the page
-// with the occlusion check and the fused layers chosen: the result panel
+// with the occlusion check, TTA and the fused layers chosen: the result panel
 // shows the server's warning, styled as a warning, the view line, the
-// fused-layers line and the occlusion lines.
+// fused-layers line, the occlusion lines and the TTA line.
 func TestBrowserImageFactsAndOptions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -28,6 +28,7 @@ func TestBrowserImageFactsAndOptions(t *testing.T) {
   dt.items.add(new File([bytes], "lateral.dcm", { type: "application/dicom" }));
   document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
   document.getElementById("occlusion").checked = true;
+  document.getElementById("tta").checked = true;
   document.getElementById("layer").value = "layer2+layer3+layer4";
   document.getElementById("report").checked = false;
   return document.getElementById("layer").value;
@@ -44,7 +45,8 @@ func TestBrowserImageFactsAndOptions(t *testing.T) {
   [...document.querySelectorAll("#imageWarnings .warning")].map((e) => e.textContent).join("\n"),
   document.getElementById("imageLines").textContent,
   document.getElementById("notes").textContent,
-  document.getElementById("imageFacts").hidden]`))
+  document.getElementById("imageFacts").hidden,
+  document.getElementById("tta").hidden ? "" : document.getElementById("ttaLines").textContent]`))
 	warn, lines, notes := got[0].(string), got[1].(string), got[2].(string)
 	if !strings.Contains(warn, "LATERAL") || !strings.Contains(warn, trainedOn) || got[3] != false {
 		t.Errorf("warning %q, facts hidden %v", warn, got[3])
@@ -55,5 +57,8 @@ func TestBrowserImageFactsAndOptions(t *testing.T) {
 	fused := prompt.DescribeFusedLayers([]string{"layer2", "layer3", "layer4"}, prompt.English)
 	if !strings.Contains(notes, fused) || strings.Count(notes, "Occlusion check") != 3 {
 		t.Errorf("notes %q lack the fused layers or the three occlusion checks", notes)
+	}
+	if tta := got[4].(string); !strings.Contains(tta, "Test-time augmentation over 7 small changes") {
+		t.Errorf("the page's TTA line %q", tta)
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/xrayllm/xray/gradcam"
 	"github.com/xrayllm/xray/preprocess"
 	"github.com/xrayllm/xray/prompt"
-	"github.com/xrayllm/xray/resnet"
 )
 
 // classifyFlags are classify's flags.
@@ -28,6 +27,7 @@ type classifyFlags struct {
 	camDir   string
 	colormap string
 	graph    string
+	tta      bool
 }
 
 // run classifies each image and prints a line for it; with -cam it also
@@ -59,6 +59,7 @@ func (f *classifyFlags) register(fs *flag.FlagSet, e env) {
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object per image")
 	fs.StringVar(&f.camDir, "cam", "", "compute a CAM and write <name>.cam.f32, <name>.overlay.png and <name>.overlay-full.png into this directory")
 	fs.StringVar(&f.colormap, "colormap", "jet", "overlay colormap: jet, viridis or inferno (the last two are safe for red-green colour blindness)")
+	registerTTA(fs, &f.tta)
 	fs.StringVar(&f.graph, "graph", "", "write the CAM's Gorgonia graph (forward and backward) in Graphviz dot format to this file")
 }
 
@@ -91,7 +92,7 @@ func (f *classifyFlags) open() (*xray.Analyzer, *gradcam.Options, gradcam.Table,
 // classifyOne classifies one image, writes its CAM files and prints its
 // line.
 func (f *classifyFlags) classifyOne(ctx context.Context, a *xray.Analyzer, path, name string, data []byte, camOpts *gradcam.Options, cmap gradcam.Table, e env) error {
-	req := xray.Request{}
+	req := xray.Request{TTA: f.tta}
 	if f.camDir != "" {
 		req.CAM = camOpts
 	}
@@ -115,9 +116,9 @@ func (f *classifyFlags) classifyOne(ctx context.Context, a *xray.Analyzer, path,
 func (f *classifyFlags) classifyAll(ctx context.Context, a *xray.Analyzer, paths []string, e env) error {
 	classes := a.Model().Classes()
 	failed := imageFailures{e: e, command: "classify", asJSON: f.asJSON}
-	err := a.PredictAll(ctx, len(paths), imageFiles(paths), func(i int, p resnet.Prediction, err error) error {
+	err := predictAll(ctx, a, paths, f.tta, func(i int, res *xray.Result, err error) error {
 		if err == nil {
-			err = f.printLine(e, paths[i], classes, &xray.Result{Prediction: p}, nil)
+			err = f.printLine(e, paths[i], classes, res, nil)
 		}
 		if err != nil {
 			failed.add(paths[i], imageError(err))
@@ -136,7 +137,8 @@ func (f *classifyFlags) printLine(e env, path string, classes []string, res *xra
 	line := struct {
 		predictionJSON
 		CAM *camJSON `json:"cam,omitempty"`
-	}{predictionJSON: newPredictionJSON(path, classes, res.Prediction)}
+		TTA *ttaJSON `json:"tta,omitempty"`
+	}{predictionJSON: newPredictionJSON(path, classes, res.Prediction), TTA: newTTAJSON(res.TTA, prompt.English)}
 	if res.CAM != nil {
 		line.CAM = newCAMJSON(res.CAM, files)
 	}
@@ -158,7 +160,7 @@ func humanLine(path string, classes []string, res *xray.Result) string {
 		}
 		fmt.Fprintf(&b, "%s %s", c, prompt.FormatPercent(p.Probs[i]))
 	}
-	b.WriteString(")")
+	b.WriteString(")" + ttaText(res, prompt.English))
 	if c := res.CAM; c != nil {
 		fmt.Fprintf(&b, "; %s@%s peak in the %s", c.Method, c.Layer, prompt.ZoneName(c.Notes.PeakZone, prompt.English))
 		if c.Notes.BorderAttention {

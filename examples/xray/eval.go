@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/xrayllm/xray"
 	"github.com/xrayllm/xray/internal/metrics"
@@ -28,6 +29,7 @@ type evalFlags struct {
 	tsv      string
 	out      string
 	positive string
+	tta      bool
 }
 
 // run measures the model on the labelled folder args[0] and prints the
@@ -53,19 +55,28 @@ func (f *evalFlags) run(ctx context.Context, args []string, e env) error {
 			return err
 		}
 	}
+	start := time.Now()
 	ev, err := evaluate(ctx, a, root, cases, pos, e)
 	if err != nil {
 		return err
+	}
+	if f.tta {
+		if ev.tta, err = evaluateTTA(ctx, a, root, ev, time.Since(start), e); err != nil {
+			return err
+		}
 	}
 	if err := f.write(ev); err != nil {
 		return err
 	}
 	if f.asJSON {
-		out, _ := json.MarshalIndent(ev.report, "", " ")
+		out, _ := json.MarshalIndent(ev.evalJSON(), "", " ")
 		_, err = fmt.Fprintf(e.stdout, "%s\n", out)
 		return err
 	}
-	return ev.writeTable(e.stdout, root)
+	if err := ev.writeTable(e.stdout, root); err != nil || ev.tta == nil {
+		return err
+	}
+	return ev.tta.writeTable(e.stdout, ev.report)
 }
 
 // register declares eval's flags on fs.
@@ -73,7 +84,8 @@ func (f *evalFlags) register(fs *flag.FlagSet, e env) {
 	f.model.register(fs, e)
 	fs.BoolVar(&f.asJSON, "json", false, "print the metrics as one JSON object instead of a table")
 	fs.StringVar(&f.tsv, "tsv", "", "also write per-image predictions to this TSV file")
-	fs.StringVar(&f.out, "out", "", "also write predictions.tsv, metrics.json, roc.png, pr.png and confusion.png into this directory")
+	fs.StringVar(&f.out, "out", "", "also write predictions.tsv, metrics.json, roc.png, pr.png and confusion.png into this directory (and predictions_tta.tsv with -tta)")
+	registerTTA(fs, &f.tta)
 	fs.StringVar(&f.positive, "positive", "PNEUMONIA", "the class counted as positive for sensitivity, F1 and AUC")
 }
 
@@ -119,23 +131,33 @@ type evaluation struct {
 	cases   []evalCase
 	preds   []resnet.Prediction
 	report  metrics.Report
+	tta     *ttaEvaluation // with -tta
 }
 
 // evaluate classifies every case, the next images decoded while the
 // network runs (Analyzer.PredictAll), and computes the metrics. The first
 // image that fails stops it.
 func evaluate(ctx context.Context, a *xray.Analyzer, root string, cases []evalCase, pos int, e env) (*evaluation, error) {
+	return classifyCases(ctx, a, root, cases, pos, false, e, nil)
+}
+
+// classifyCases is evaluate, under test-time augmentation with withTTA;
+// seen, when not nil, is also handed each case's result.
+func classifyCases(ctx context.Context, a *xray.Analyzer, root string, cases []evalCase, pos int, withTTA bool, e env, seen func(i int, res *xray.Result)) (*evaluation, error) {
 	ev := &evaluation{classes: a.Model().Classes(), pos: pos, cases: cases, preds: make([]resnet.Prediction, len(cases))}
 	paths := make([]string, len(cases))
 	for i, c := range cases {
 		paths[i] = filepath.Join(root, c.rel)
 	}
 	bar := newProgress(e.stderr, len(cases))
-	err := a.PredictAll(ctx, len(cases), imageFiles(paths), func(i int, p resnet.Prediction, err error) error {
+	err := predictAll(ctx, a, paths, withTTA, func(i int, res *xray.Result, err error) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", cases[i].rel, imageError(err))
 		}
-		ev.preds[i] = p
+		ev.preds[i] = res.Prediction
+		if seen != nil {
+			seen(i, res)
+		}
 		bar.done(i + 1)
 		return nil
 	})

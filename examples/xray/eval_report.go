@@ -48,12 +48,18 @@ func (ev *evaluation) negative() string {
 
 // writeDir writes into dir the per-image predictions (predictions.tsv),
 // the metrics (metrics.json, the object -json prints) and the plots:
-// roc.png, pr.png and confusion.png.
+// roc.png, pr.png and confusion.png; with -tta also the TTA means'
+// predictions_tta.tsv.
 func (ev *evaluation) writeDir(dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, "predictions.tsv"), []byte(ev.tsv()), 0o644); err != nil {
 		return err
 	}
-	js, _ := json.MarshalIndent(ev.report, "", " ")
+	if ev.tta != nil {
+		if err := os.WriteFile(filepath.Join(dir, "predictions_tta.tsv"), []byte(ev.tta.tsv()), 0o644); err != nil {
+			return err
+		}
+	}
+	js, _ := json.MarshalIndent(ev.evalJSON(), "", " ")
 	if err := os.WriteFile(filepath.Join(dir, "metrics.json"), append(js, '\n'), 0o644); err != nil {
 		return err
 	}

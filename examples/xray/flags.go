@@ -178,6 +178,7 @@ type pipelineFlags struct {
 	model  modelFlags
 	cam    camFlags
 	report reportFlags
+	tta    bool
 }
 
 // register declares the model, CAM and report flags on fs; langUsage is
@@ -186,6 +187,7 @@ func (p *pipelineFlags) register(fs *flag.FlagSet, e env, langUsage string) {
 	p.model.register(fs, e)
 	p.cam.register(fs)
 	p.report.register(fs, langUsage)
+	registerTTA(fs, &p.tta)
 }
 
 // pipelineOptions are the checked values of pipelineFlags that apply to
@@ -193,6 +195,7 @@ func (p *pipelineFlags) register(fs *flag.FlagSet, e env, langUsage string) {
 type pipelineOptions struct {
 	cam  *gradcam.Options
 	lang prompt.Lang
+	tta  bool
 }
 
 // open checks every flag, then reads -env-file, picks the report writer
@@ -224,5 +227,5 @@ func (p *pipelineFlags) open(e env) (*xray.Analyzer, pipelineOptions, error) {
 	if err != nil {
 		return nil, o, err
 	}
-	return a, pipelineOptions{cam: camOpts, lang: lang}, nil
+	return a, pipelineOptions{cam: camOpts, lang: lang, tta: p.tta}, nil
 }

@@ -57,7 +57,8 @@ func (s *server) info() infoJSON {
 		MaxUploadBytes: s.cfg.MaxUpload,
 		Defaults: map[string]string{"method": d.Method.Name(), "layer": layer, "target": d.Target,
 			"colormap": s.cfg.Colormap, "lang": string(s.cfg.Lang), "aug_smooth": strconv.FormatBool(d.AugSmooth),
-			"eigen_smooth": strconv.FormatBool(d.EigenSmooth), "occlusion": strconv.FormatBool(d.Occlusion)},
+			"eigen_smooth": strconv.FormatBool(d.EigenSmooth), "occlusion": strconv.FormatBool(d.Occlusion),
+			"tta": strconv.FormatBool(s.cfg.TTA)},
 		Disclaimer:      map[string]string{"ko": prompt.Disclaimer(prompt.Korean), "en": prompt.Disclaimer(prompt.English)},
 		MaxConcurrent:   s.cfg.MaxConcurrent,
 		ReportByDefault: true,
@@ -71,6 +72,8 @@ type analyzeJSON struct {
 	CAMText    camText            `json:"cam_text"`
 	// Image is set for a DICOM file: its view and body part, in words.
 	Image *imageJSON `json:"image,omitempty"`
+	// TTA is set with the tta field: the test-time augmentation.
+	TTA *ttaJSON `json:"tta,omitempty"`
 	camImages
 	Report     *llm.Report `json:"report"`
 	Lang       string      `json:"lang"`
@@ -112,6 +115,7 @@ func (s *server) resultWith(res *xray.Result, ar *analyzeRequest, imgs camImages
 		CAM:        newCAMJSON(res.CAM, nil),
 		CAMText:    newCAMText(res.CAM, lang),
 		Image:      newImageJSON(res, lang),
+		TTA:        newTTAJSON(res.TTA, lang),
 		camImages:  imgs,
 		Report:     res.Report,
 		Lang:       string(lang),

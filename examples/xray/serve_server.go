@@ -29,6 +29,8 @@ const (
 type serverConfig struct {
 	// CAM holds the default CAM options; form fields override them.
 	CAM gradcam.Options
+	// TTA is the default of the tta field (test-time augmentation).
+	TTA bool
 	// Lang is the default report and page language; "" means Korean.
 	Lang prompt.Lang
 	// Colormap is the default overlay colormap; "" means jet.

@@ -17,7 +17,7 @@ const streamWriteTimeout = 30 * time.Second
 
 // The events of POST /api/analyze/stream, in the order they come.
 const (
-	// eventPrediction carries an analysisPrediction.
+	// eventPrediction carries a predictionEvent.
 	eventPrediction = "prediction"
 	// eventCAM carries a camEvent.
 	eventCAM = "cam"
@@ -67,7 +67,7 @@ func (s *server) handleAnalyzeStream(w http.ResponseWriter, r *http.Request) {
 	ar.req.Progress = func(st xray.Stage, res *xray.Result) {
 		switch st {
 		case xray.StagePredicted:
-			ev.send(eventPrediction, newAnalysisPrediction(s.a.Model().Classes(), res.Prediction))
+			ev.send(eventPrediction, predictionEvent{newAnalysisPrediction(s.a.Model().Classes(), res.Prediction), newTTAJSON(res.TTA, ar.req.Lang)})
 		case xray.StageExplained:
 			imgs, imgErr = newCAMImages(res, ar.colormap)
 			if imgErr != nil {

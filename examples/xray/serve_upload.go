@@ -131,6 +131,10 @@ func (s *server) options(fields map[string]string) (*analyzeRequest, error) {
 			return nil, err
 		}
 	}
+	withTTA, err := boolField(fields, "tta", s.cfg.TTA)
+	if err != nil {
+		return nil, err
+	}
 	report, err := boolField(fields, "report", true)
 	if err != nil {
 		return nil, err
@@ -147,7 +151,7 @@ func (s *server) options(fields map[string]string) (*analyzeRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &analyzeRequest{req: xray.Request{CAM: &cam, Report: report, Lang: lang}, colormap: cmap}, nil
+	return &analyzeRequest{req: xray.Request{CAM: &cam, Report: report, Lang: lang, TTA: withTTA}, colormap: cmap}, nil
 }
 
 // boolField parses an optional true/false field.

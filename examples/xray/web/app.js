@@ -34,6 +34,7 @@ const STRINGS = {
     augSmoothLabel: "증강 평활화 (aug smooth)",
     eigenSmoothLabel: "주성분 평활화 (eigen smooth)",
     occlusionLabel: "가림 검사 (occlusion)",
+    ttaLabel: "테스트 시 증강 (TTA: 조금씩 바꾼 영상 7장의 평균)",
     fused: "layer2+layer3+layer4 (융합)",
     colormapLabel: "색상표",
     reportLabel: "교육용 보고서 작성",
@@ -85,6 +86,7 @@ const STRINGS = {
     augSmoothLabel: "Aug smooth (average over mirrored and scaled copies)",
     eigenSmoothLabel: "Eigen smooth (first principal component)",
     occlusionLabel: "Occlusion check (hide parts and re-run)",
+    ttaLabel: "Test-time augmentation (average over 7 slightly changed copies)",
     fused: "layer2+layer3+layer4 (fused)",
     colormapLabel: "Colormap",
     reportLabel: "Write the educational report",
@@ -190,7 +192,7 @@ async function loadInfo() {
   }
   fillSelect($("method"), info.cam_methods, info.defaults.method);
   fillSelect($("colormap"), info.colormaps, info.defaults.colormap);
-  for (const k of ["aug_smooth", "eigen_smooth", "occlusion"]) $(k).checked = info.defaults[k] === "true";
+  for (const k of ["aug_smooth", "eigen_smooth", "occlusion", "tta"]) $(k).checked = info.defaults[k] === "true";
   fillTargets();
   applyLang(info.defaults.lang || lang);
 }
@@ -238,7 +240,7 @@ async function analyze(ev) {
   for (const k of ["method", "layer", "target", "colormap"]) fd.append(k, $(k).value);
   fd.append("lang", lang);
   fd.append("report", $("report").checked ? "true" : "false");
-  for (const k of ["aug_smooth", "eigen_smooth", "occlusion"]) fd.append(k, $(k).checked ? "true" : "false");
+  for (const k of ["aug_smooth", "eigen_smooth", "occlusion", "tta"]) fd.append(k, $(k).checked ? "true" : "false");
   $("analyze").disabled = true;
   setStatus(t("working"), false);
   clearResult();
@@ -295,6 +297,7 @@ function onEvent(name, data) {
   switch (name) {
     case "prediction":
       renderPrediction(data);
+      renderTTA(data.tta);
       $("result").hidden = false;
       setStatus(t("predicted"), false);
       // On a phone the answer is below the form: bring it into view.
@@ -347,6 +350,7 @@ function clearResult() {
 // render shows one whole analysis, as /api/analyze answers it.
 function render(res) {
   renderPrediction(res.prediction);
+  renderTTA(res.tta);
   renderCAM(res);
   renderImage(res.image);
   $("result").hidden = false;
@@ -358,6 +362,20 @@ function renderPrediction(p) {
   $("label").className = "label " + (p.label === "NORMAL" ? "normal" : "other");
   $("probs").replaceChildren(...p.classes.map((c) => probRow(c, p.probs[c], p.probs_text[c], c === p.label)));
 }
+
+// --- TTA ---
+// renderTTA shows the test-time augmentation as the server words it: its
+// lines, and the caution styled as a warning when the variants disagree.
+// Without TTA the block is hidden.
+function renderTTA(r) {
+  const box = $("tta");
+  const c = $("ttaCaution");
+  c.textContent = (r && r.caution) || "";
+  c.hidden = !(r && r.caution);
+  $("ttaLines").replaceChildren(...((r && r.lines) || []).map(line));
+  box.hidden = !r;
+}
+// --- TTA ---
 
 // renderCAM shows the images and the notes of a cam event or an answer.
 function renderCAM(res) {
