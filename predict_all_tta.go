@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/xrayllm/xray/resnet"
-	"github.com/xrayllm/xray/tta"
+	"github.com/xrayllm/xray/preprocess/tta"
 )
 
 // PredictAllTTA is PredictAll under test-time augmentation: each image's

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/xrayllm/xray/resnet"
-	"github.com/xrayllm/xray/tta"
+	"github.com/xrayllm/xray/preprocess/tta"
 )
 
 // TTAResult is the outcome of test-time augmentation for one image: the

@@ -25,7 +25,7 @@ import (
 
 	"github.com/xrayllm/xray/gradcam/notes"
 	"github.com/xrayllm/xray/gradcam/occlusion"
-	"github.com/xrayllm/xray/tta"
+	"github.com/xrayllm/xray/preprocess/tta"
 )
 
 //go:embed templates/*.tmpl

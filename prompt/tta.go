@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/xrayllm/xray/tta"
+	"github.com/xrayllm/xray/preprocess/tta"
 )
 
 // DescribeTTA renders a test-time augmentation result as lines in lang:

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/xrayllm/xray/tta"
+	"github.com/xrayllm/xray/preprocess/tta"
 )
 
 // sampleTTA is a TTA result of three variants; agree chooses whether the

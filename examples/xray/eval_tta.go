@@ -9,7 +9,7 @@ import (
 
 	"github.com/xrayllm/xray"
 	"github.com/xrayllm/xray/internal/metrics"
-	"github.com/xrayllm/xray/tta"
+	"github.com/xrayllm/xray/preprocess/tta"
 )
 
 // ttaEvaluation is eval -tta's second pass: the same cases classified
