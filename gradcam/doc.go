@@ -28,6 +28,30 @@
 // EigenCAM and ScoreCAM, with pytorch-grad-cam 1.5's formulas. A new
 // method is one small type implementing Method.
 //
+// # Grad-CAM step by step
+//
+// Options.Steps returns every intermediate quantity (Result.Steps), as
+// the explanation computed it. For Grad-CAM at layer4:
+//
+//  1. A, the layer's activation: 512 channels of 7×7 values, each
+//     channel one pattern the network learned to detect, high where it
+//     found it.
+//  2. dScore/dA, the gradient: for every one of those values, how much
+//     the class's score would rise if it rose a little. Backpropagation
+//     computes it in the same graph, in one backward pass.
+//  3. α_c = (1/49)·Σ_ij dScore/dA_cij: the average gradient of channel
+//     c, how much the class wants more of that channel anywhere.
+//  4. M = Σ_c α_c·A_c, the weighted sum: a 7×7 map, positive where the
+//     channels that speak for the class are active, negative where those
+//     against it are.
+//  5. ReLU(M) = max(M, 0): only the evidence for the class is kept.
+//  6. Scaled to 0..1, resized bilinearly to 224×224 and scaled again:
+//     the map drawn over the image.
+//
+// The other gradient methods change step 3 (Grad-CAM++, XGradCAM) or
+// weigh every place instead of every channel (HiResCAM, LayerCAM); Steps
+// documents each field's formula.
+//
 // # Smoothing, several layers, occlusion
 //
 // Options.AugSmooth (pytorch-grad-cam's aug_smooth) asks whether the map

@@ -60,6 +60,10 @@ type Options struct {
 	// everything outside the central lung box, batched with the plain
 	// input.
 	Occlusion bool
+	// Steps also returns the intermediate quantities of the explanation
+	// (Result.Steps), for teaching. It needs a single layer and no
+	// AugSmooth.
+	Steps bool
 }
 
 // Result is one image's explanation.
@@ -99,6 +103,8 @@ type Result struct {
 	Faithfulness *Faithfulness `json:"faithfulness,omitempty"`
 	// Occlusion is set when Options.Occlusion was.
 	Occlusion *occlusion.Result `json:"occlusion,omitempty"`
+	// Steps is set when Options.Steps was: the quantities that made Map.
+	Steps *Steps `json:"-"`
 }
 
 // Faithfulness measures how much of the model's confidence the top of the
@@ -230,6 +236,9 @@ func (e *Explainer) resolve(opts *Options) (resolved, error) {
 		}
 	}
 	o.Layer = strings.Join(o.layers, "+")
+	if o.Steps && (len(o.layers) > 1 || o.AugSmooth) {
+		return o, fmt.Errorf("gradcam: Steps needs a single layer without AugSmooth, got layers %q, AugSmooth %v", o.Layer, o.AugSmooth)
+	}
 	if o.Target != "" {
 		o.class = slices.Index(e.model.Classes(), o.Target)
 		if o.class < 0 {
@@ -352,6 +361,9 @@ func (e *Explainer) explainRun(ctx context.Context, r *inputRun, m Method, o res
 	}
 	if res.Notes, err = notes.Compute(cam, size, size, o.Notes); err != nil {
 		return nil, err
+	}
+	if o.Steps {
+		res.Steps = newSteps(res, m, rawData, raw)
 	}
 	return res, nil
 }

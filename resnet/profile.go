@@ -1,0 +1,212 @@
+package resnet
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Profile is one timed forward pass.
+type Profile struct {
+	// Prediction is the model's answer from the timed pass.
+	Prediction Prediction
+	// Layers are the leaf operations in execution order, with their
+	// torchvision names: every conv, bn and relu ("layer1.0.conv1",
+	// "layer2.0.downsample.0", ...), each block's residual sum and final
+	// ReLU ("layer1.0.add"), the poolings and fc.
+	Layers []LayerTiming
+	// Total is the wall time of the timed pass: the leaves plus the
+	// bookkeeping between them.
+	Total time.Duration
+	out   []float32 // the logits, while the profile is made
+}
+
+// LayerTiming is the time one leaf operation took.
+type LayerTiming struct {
+	// Name is the torchvision name (see Profile.Layers).
+	Name string
+	// Kind is "conv", "bn", "relu", "add", "maxpool", "avgpool" or "fc".
+	Kind string
+	// Shape is the output shape for the one image, as in LayerInfo.
+	Shape []int
+	// Duration is the op's wall time.
+	Duration time.Duration
+}
+
+// Stage sums the Durations of the leaves under a prefix: "layer2" (the
+// stage), "layer2.1" (a block), "layer2.1.conv1" (one leaf). A prefix
+// matches whole name parts, so "layer1" does not include "layer10".
+func (p *Profile) Stage(prefix string) time.Duration {
+	var d time.Duration
+	for _, l := range p.Layers {
+		if l.Name == prefix || strings.HasPrefix(l.Name, prefix+".") {
+			d += l.Duration
+		}
+	}
+	return d
+}
+
+// Profile times each leaf layer of one forward pass of one preprocessed
+// image (3×224×224). It takes an unfused graph (GraphOptions.Fuse false:
+// every conv, bn and relu its own op) from the model's pool, runs it once
+// on its machine, so that what a graph allocates on its first run is not
+// counted, then runs the graph's own ops again one by one in the graph's
+// order, timing each. The fused graphs the other methods use compute the
+// same values faster; the shares between layers are much the same.
+func (m *Model) Profile(ctx context.Context, x []float32) (*Profile, error) {
+	if n, err := batchSize(x); err != nil {
+		return nil, err
+	} else if n != 1 {
+		return nil, fmt.Errorf("resnet: profile takes one image, got %d", n)
+	}
+	var p *Profile
+	err := m.withRunner(ctx, runnerKey{batch: 1, fused: false}, x, func(r *runner) error {
+		var err error
+		p, err = r.graph.profile(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resnet: profile: %w", err)
+	}
+	p.Prediction = m.Prediction(p.logits())
+	return p, nil
+}
+
+// logits returns the fc leaf's output, kept in the profile while it is
+// made.
+func (p *Profile) logits() []float32 { return p.out }
+
+// profile executes g's ops in topological order, timing each, with the
+// input already set. A panic inside an op becomes an error.
+func (g *Graph) profile(ctx context.Context) (p *Profile, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("graph run failed: %v", r)
+		}
+	}()
+	order, err := G.Sort(g.g)
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(order) // Sort puts the root first
+	values := make(map[*G.Node]G.Value, len(order))
+	p = &Profile{}
+	var pending time.Duration // Gorgonia's own ops, counted with the next named leaf
+	start := time.Now()
+	for _, n := range order {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if n.Op() == nil {
+			values[n] = n.Value()
+			continue
+		}
+		in, err := inputValues(g.g, n, values)
+		if err != nil {
+			return nil, err
+		}
+		t0 := time.Now()
+		v, err := n.Op().Do(in...)
+		d := time.Since(t0)
+		if err != nil {
+			return nil, fmt.Errorf("%v: %w", n.Op(), err)
+		}
+		values[n] = v
+		kind, name, ok := leafName(n.Op())
+		if !ok && n == g.logits {
+			kind, name, ok = "fc", "fc", true
+		}
+		if !ok {
+			pending += d
+			continue
+		}
+		p.Layers = append(p.Layers, LayerTiming{Name: name, Kind: kind, Shape: oneImage(v), Duration: d + pending})
+		pending = 0
+	}
+	p.Total = time.Since(start)
+	out, ok := values[g.logits].(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("the classifier computed no tensor")
+	}
+	logits, ok := out.Data().([]float32)
+	if !ok {
+		return nil, fmt.Errorf("the classifier computed %v, not float32", out.Dtype())
+	}
+	p.out = slices.Clone(logits)
+	return p, nil
+}
+
+// inputValues returns the values of n's inputs, computed before n.
+func inputValues(g *G.ExprGraph, n *G.Node, values map[*G.Node]G.Value) ([]G.Value, error) {
+	var in []G.Value
+	for it := g.From(n.ID()); it.Next(); {
+		c := it.Node().(*G.Node)
+		v, ok := values[c]
+		if !ok || v == nil {
+			return nil, fmt.Errorf("%v: input %s has no value", n.Op(), c.Name())
+		}
+		in = append(in, v)
+	}
+	return in, nil
+}
+
+// leafKind maps the network's op kinds to the kinds a profile reports;
+// "" for the fused kinds, which an unfused graph lacks.
+func leafKind(opKind string) string {
+	switch opKind {
+	case "conv2d":
+		return "conv"
+	case "affine":
+		return "bn"
+	case "add_relu":
+		return "add"
+	case "relu", "maxpool", "avgpool":
+		return opKind
+	}
+	return ""
+}
+
+// leafName returns the reported kind and torchvision name of one of the
+// network's own ops; ok is false for Gorgonia's ops (the classifier's
+// product and sum).
+func leafName(op G.Op) (kind, name string, ok bool) {
+	var b opBase
+	switch o := op.(type) {
+	case *convOp:
+		b = o.opBase
+	case *affineOp:
+		b = o.opBase
+	case *reluOp:
+		b = o.opBase
+	case *addReLUOp:
+		b = o.opBase
+	case *maxPoolOp:
+		b = o.opBase
+	case *avgPoolOp:
+		b = o.opBase
+	default:
+		return "", "", false
+	}
+	if kind = leafKind(b.Kind); kind == "" {
+		return "", "", false
+	}
+	name = b.Name
+	if kind == "add" { // the op is named after the block it ends
+		name += ".add"
+	}
+	return kind, name, true
+}
+
+// oneImage returns the shape of v without its batch axis.
+func oneImage(v G.Value) []int {
+	s := v.Shape()
+	if len(s) < 2 {
+		return slices.Clone([]int(s))
+	}
+	return slices.Clone([]int(s[1:]))
+}
