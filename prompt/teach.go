@@ -84,7 +84,8 @@ type Teach struct {
 
 	// CompareHeading, CompareButton and CompareCaption present every CAM
 	// method side by side; Time and Faithfulness label each map's numbers;
-	// AugSmooth and Fused name the two variants.
+	// AugSmooth and Fused name the two variants; SlowMethod says why
+	// ScoreCAM's map comes last.
 	CompareHeading string `json:"teach_compareHeading"`
 	CompareButton  string `json:"teach_compareButton"`
 	CompareCaption string `json:"teach_compareCaption"`
@@ -92,6 +93,7 @@ type Teach struct {
 	Faithfulness   string `json:"teach_faithfulness"`
 	AugSmooth      string `json:"teach_augSmooth"`
 	Fused          string `json:"teach_fused"`
+	SlowMethod     string `json:"teach_slowMethod"`
 }
 
 // TeachPhrases returns the teaching view's words in l (in DefaultLang for

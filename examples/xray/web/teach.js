@@ -105,7 +105,7 @@ async function teachPost(path, fields, button) {
 // with their output shapes once the network is known.
 function fillTeachLayers(shapes) {
   if (!info) return;
-  for (const id of ["teachLayer", "stepsLayer"]) {
+  for (const id of ["teachLayer", "stepsLayer", "compareLayer"]) {
     const sel = $(id);
     const cur = sel.value || "layer4";
     const groups = new Map();
@@ -286,21 +286,51 @@ function stepPanel(titleKey, sentence, body) {
   return s;
 }
 
-// runCompare computes every method, and the two variants, side by side.
+// COMPARE_VARIANTS are the comparison's two variants of Grad-CAM, as the
+// methods field names them; SLOW_METHODS come in a second request, as
+// ScoreCAM runs the network once per channel.
+const COMPARE_VARIANTS = ["gradcam+aug_smooth", "gradcam@layer2+layer3+layer4"];
+const SLOW_METHODS = ["scorecam"];
+
+// runCompare computes every method, and the two variants, side by side:
+// the fast maps first, then the slow ones in place of a placeholder.
 async function runCompare() {
-  const res = await teachPost("/api/teach/compare", { layer: $("stepsLayer").value }, $("compareRun"));
+  const all = (info ? info.cam_methods : ["gradcam"]).concat(COMPARE_VARIANTS);
+  const slow = all.filter((m) => SLOW_METHODS.includes(m));
+  const layer = $("compareLayer").value;
+  const res = await teachPost("/api/teach/compare", { layer, methods: all.filter((m) => !slow.includes(m)).join(",") }, $("compareRun"));
   if (!res) return;
   teachLoaded.add("compare");
   $("compareCaption").textContent = `${res.layer} · ${res.target}: ${res.caption}`;
-  $("compare").replaceChildren(...res.methods.map((m) => {
-    const f = el("figure", "method");
-    f.append(img(m.overlay, m.label, "map"));
+  const pending = slow.map((name) => {
+    const f = el("figure", "method pending");
+    f.dataset.method = name;
+    f.append(el("div", "map placeholder", tt("teach_working")));
     const cap = el("figcaption");
-    cap.append(el("strong", "", m.label), el("span", "", `${tt("teach_time")} ${num(m.ms)} ms`),
-      el("span", "", `${tt("teach_faithfulness")}: ${m.faithfulness_text}`));
+    cap.append(el("strong", "", name), el("span", "", tt("teach_slowMethod")));
     f.append(cap);
     return f;
-  }));
+  });
+  $("compare").replaceChildren(...res.methods.map(methodFigure), ...pending);
+  if (!slow.length) return;
+  const more = await teachPost("/api/teach/compare", { layer, methods: slow.join(","), target: res.target }, $("compareRun"));
+  for (const f of pending) {
+    const m = more && more.methods.find((x) => x.name === f.dataset.method);
+    if (m) f.replaceWith(methodFigure(m));
+  }
+}
+
+// methodFigure is one map of the comparison with its name, time and
+// faithfulness.
+function methodFigure(m) {
+  const f = el("figure", "method");
+  f.dataset.method = m.name;
+  f.append(img(m.overlay, m.label, "map"));
+  const cap = el("figcaption");
+  cap.append(el("strong", "", m.label), el("span", "", `${tt("teach_time")} ${num(m.ms)} ms`),
+    el("span", "", `${tt("teach_faithfulness")}: ${m.faithfulness_text}`));
+  f.append(cap);
+  return f;
 }
 
 document.addEventListener("DOMContentLoaded", () => {
