@@ -32,8 +32,14 @@ func findChromium() string {
 }
 
 // browserContext starts headless Chromium with a fresh profile and no
-// background networking (the test machine is offline).
+// background networking (the test machine is offline), for 90 s.
 func browserContext(t *testing.T) context.Context {
+	t.Helper()
+	return browserContextFor(t, 90*time.Second)
+}
+
+// browserContextFor is browserContext for a test that may take timeout.
+func browserContextFor(t *testing.T, timeout time.Duration) context.Context {
 	t.Helper()
 	path := findChromium()
 	if path == "" {
@@ -64,7 +70,7 @@ func browserContext(t *testing.T) context.Context {
 	t.Cleanup(cancelAlloc)
 	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	t.Cleanup(cancelCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
 	t.Cleanup(cancelTimeout)
 	return ctx
 }

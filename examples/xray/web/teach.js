@@ -26,6 +26,11 @@ function num(v) {
   return a >= 1000 || a < 0.001 ? v.toExponential(2) : String(Number(v.toPrecision(3)));
 }
 
+// millis shows a time in milliseconds: whole ones from 100 ms on.
+function millis(v) {
+  return typeof v === "number" && v >= 100 ? `${Math.round(v)} ms` : `${num(v)} ms`;
+}
+
 function el(tag, cls, text) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -63,8 +68,14 @@ function teachStatus(text, isError) {
   s.classList.toggle("error", !!isError);
 }
 
+// inflight holds each section's running request, so that asking again
+// (another layer, another language, another image) stops the old one and
+// frees its slot on the server.
+const inflight = {};
+
 // teachPost sends the chosen image and fields to a teaching endpoint and
-// returns its JSON answer, or null after showing why it failed.
+// returns its JSON answer, or null after showing why it failed (or when a
+// newer request of the same section replaced it).
 async function teachPost(path, fields, button) {
   if (!chosen) {
     teachStatus(tt("teach_needImage"), true);
@@ -75,12 +86,15 @@ async function teachPost(path, fields, button) {
   fd.append("lang", lang);
   fd.append("colormap", $("colormap").value);
   const target = $("teachTarget").value;
-  if (target) fd.append("target", target);
+  if (target && !("target" in fields)) fd.append("target", target);
   for (const [k, v] of Object.entries(fields)) fd.append(k, v);
+  if (inflight[path]) inflight[path].abort();
+  const ctl = new AbortController();
+  inflight[path] = ctl;
   button.disabled = true;
   teachStatus(tt("teach_working"), false);
   try {
-    const r = await fetch(path, { method: "POST", body: fd, cache: "no-store" });
+    const r = await fetch(path, { method: "POST", body: fd, cache: "no-store", signal: ctl.signal });
     let body = null;
     try {
       body = await r.json();
@@ -94,11 +108,19 @@ async function teachPost(path, fields, button) {
     teachStatus("", false);
     return body;
   } catch (e) {
-    teachStatus(tt("teach_failed") + e.message, true);
+    if (!ctl.signal.aborted) teachStatus(tt("teach_failed") + e.message, true);
     return null;
   } finally {
-    button.disabled = false;
+    if (inflight[path] === ctl) {
+      delete inflight[path];
+      button.disabled = false;
+    }
   }
+}
+
+// stopTeach stops every running request of the view.
+function stopTeach() {
+  for (const ctl of Object.values(inflight)) ctl.abort();
 }
 
 // fillTeachLayers lists the layers a map can be drawn of, grouped by stage,
@@ -149,7 +171,7 @@ async function runNetwork() {
   networkShapes = Object.fromEntries(res.layers.map((l) => [l.name, l.shape]));
   fillTeachLayers(networkShapes);
   $("netCaption").textContent = res.caption;
-  $("netTotal").textContent = `${tt("teach_totalTime")}: ${num(res.total_ms)} ms · ${tt("teach_openLayer")}`;
+  $("netTotal").textContent = `${tt("teach_totalTime")}: ${millis(res.total_ms)} · ${tt("teach_openLayer")}`;
   const byName = new Map(res.layers.map((l) => [l.name, l]));
   const flow = [el("div", "net-input", "")];
   flow[0].append(img(res.input_png, t("inputCaption"), "net-thumb"));
@@ -186,7 +208,7 @@ function netNode(label, layer, shape, share, ms, clickable) {
   fill.style.width = Math.max(0, Math.min(100, 100 * share)).toFixed(1) + "%";
   bar.append(fill);
   n.append(el("span", "net-name", label), el("span", "net-shape", shape.join("×")), bar,
-    el("span", "net-time", `${(100 * share).toFixed(1)}% ${tt("teach_share")} · ${num(ms)} ms`));
+    el("span", "net-time", `${(100 * share).toFixed(1)}% ${tt("teach_share")} · ${millis(ms)}`));
   n.title = `${label}: ${shape.join("×")}`;
   return n;
 }
@@ -215,7 +237,8 @@ function channelTile(c, cls) {
   f.title = [`${tt("teach_channel")} ${c.index}`, alpha, `${tt("teach_mean")} ${num(c.mean)}`].filter(Boolean).join(" · ");
   f.append(img(c.png, `${tt("teach_channel")} ${c.index}`, "map"));
   const cap = el("figcaption");
-  cap.append(el("strong", "", `#${c.index}`), el("span", "range", ` ${num(c.min)}…${num(c.max)}`));
+  const range = c.min === c.max ? num(c.min) : `${num(c.min)}…${num(c.max)}`;
+  cap.append(el("strong", "", `#${c.index}`), el("span", "range", range));
   if (alpha) cap.append(el("span", "alpha", alpha));
   f.append(cap);
   return f;
@@ -327,7 +350,7 @@ function methodFigure(m) {
   f.dataset.method = m.name;
   f.append(img(m.overlay, m.label, "map"));
   const cap = el("figcaption");
-  cap.append(el("strong", "", m.label), el("span", "", `${tt("teach_time")} ${num(m.ms)} ms`),
+  cap.append(el("strong", "", m.label), el("span", "", `${tt("teach_time")} ${millis(m.ms)}`),
     el("span", "", `${tt("teach_faithfulness")}: ${m.faithfulness_text}`));
   f.append(cap);
   return f;
@@ -347,6 +370,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("form").addEventListener("submit", () => showView(false));
   // Another image: the panels showed the old one.
   document.addEventListener("xray:chosen", () => {
+    stopTeach();
     teachLoaded.clear();
     for (const id of ["net", "channels", "steps", "compare"]) $(id).replaceChildren();
     for (const id of ["netCaption", "netTotal", "layerCaption", "compareCaption"]) $(id).textContent = "";
@@ -361,9 +385,14 @@ document.addEventListener("DOMContentLoaded", () => {
     fillTeachSelects();
     // The server words each answer: ask again in the new language, one
     // request at a time.
+    stopTeach();
     const redo = { network: runNetwork, layer: runLayer, steps: runSteps, compare: runCompare };
     for (const k of Object.keys(redo)) if (teachLoaded.has(k)) await redo[k]();
   });
-  // app.js fills info from /api/info, then says so.
-  document.addEventListener("xray:info", fillTeachSelects);
+  // app.js fills info from /api/info, with the server's language, then
+  // says so.
+  document.addEventListener("xray:info", () => {
+    applyTeachLang();
+    fillTeachSelects();
+  });
 });
