@@ -15,7 +15,8 @@ import (
 // TestReferenceCAMs checks every method@layer of expected.json on every
 // reference image, computed from the reference's resized input: the final
 // 224x224 map within 2e-3 of pytorch-grad-cam's, the raw map within 1e-3
-// of its maximum.
+// of its maximum; for the gradient methods, the steps (Options.Steps)
+// recombine to that map.
 func TestReferenceCAMs(t *testing.T) {
 	dir := reftest.Dir(t)
 	exp := reftest.Load(t, dir)
@@ -39,7 +40,7 @@ func TestReferenceCAMs(t *testing.T) {
 			byLayer[layer] = append(byLayer[layer], method)
 		}
 		for layer, methods := range byLayer {
-			results, err := e.ExplainMethods(context.Background(), x, methods, &Options{Layer: layer})
+			results, err := e.ExplainMethods(context.Background(), x, methods, &Options{Layer: layer, Steps: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,6 +56,9 @@ func TestReferenceCAMs(t *testing.T) {
 					t.Fatal(err)
 				}
 				worstMap = math.Max(worstMap, compareMap(t, im.File+" "+key, r.Map, wantMap))
+				if mustMethod(t, r.Method).NeedsGradient() {
+					checkRecombines(t, r)
+				}
 				pairs++
 			}
 		}

@@ -68,45 +68,10 @@ func TestStepsRecombineToMap(t *testing.T) {
 		}
 		for _, res := range rs {
 			t.Run(layer+"/"+res.Method, func(t *testing.T) {
-				s := res.Steps
-				if s == nil {
-					t.Fatal("no steps")
+				if res.Steps == nil || res.Steps.Layer != layer {
+					t.Fatalf("steps %+v at %s", res.Steps, layer)
 				}
-				if s.Method != res.Method || s.Layer != layer || s.Target != res.Target {
-					t.Errorf("steps of %s %s %s, result %s %s %s", s.Method, s.Layer, s.Target, res.Method, layer, res.Target)
-				}
-				n := s.Channels * s.Height * s.Width
-				if len(s.Activations) != n || len(s.Gradients) != n || len(s.Weighted) != s.Height*s.Width {
-					t.Fatalf("sizes %d, %d, %d for %dx%dx%d", len(s.Activations), len(s.Gradients), len(s.Weighted), s.Channels, s.Height, s.Width)
-				}
-				m := recombine(t, s)
-				peak := 0.0
-				for _, v := range m {
-					peak = math.Max(peak, math.Abs(float64(v)))
-				}
-				for i := range m {
-					if d := math.Abs(float64(m[i] - s.Weighted[i])); d > 1e-5*peak {
-						t.Fatalf("weighted[%d] = %v, recombined %v", i, s.Weighted[i], m[i])
-					}
-				}
-				if !slices.Equal(s.Rectified, relu(s.Weighted)) {
-					t.Error("Rectified is not ReLU(Weighted)")
-				}
-				if !slices.Equal(s.Rectified, slices.Concat(res.Raw...)) {
-					t.Error("Rectified is not Result.Raw")
-				}
-				if !slices.Equal(s.Upsampled, res.Map) {
-					t.Error("Upsampled is not Result.Map")
-				}
-				up, _, err := Finalize(m, s.Height, s.Width, res.Height, res.Width)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i := range up {
-					if d := math.Abs(float64(up[i] - res.Map[i])); d > 1e-4 {
-						t.Fatalf("upsampled recombination[%d] = %v, map %v", i, up[i], res.Map[i])
-					}
-				}
+				checkRecombines(t, res)
 				plain, err := e.Explain(ctx, x, &Options{Layer: layer, Method: mustMethod(t, res.Method)})
 				if err != nil {
 					t.Fatal(err)
@@ -115,6 +80,52 @@ func TestStepsRecombineToMap(t *testing.T) {
 					t.Error("Steps changed the explanation, or came unasked")
 				}
 			})
+		}
+	}
+}
+
+// checkRecombines checks that the steps of a gradient method's result
+// recombine to its map: the signed sum from A, dScore/dA and α (see
+// recombine), its ReLU = Raw, and that upsampled = Map.
+func checkRecombines(t *testing.T, res *Result) {
+	t.Helper()
+	s := res.Steps
+	if s == nil {
+		t.Fatal("no steps")
+	}
+	if s.Method != res.Method || s.Layer != res.Layer || s.Target != res.Target {
+		t.Errorf("steps of %s %s %s, result %s %s %s", s.Method, s.Layer, s.Target, res.Method, res.Layer, res.Target)
+	}
+	n := s.Channels * s.Height * s.Width
+	if len(s.Activations) != n || len(s.Gradients) != n || len(s.Weighted) != s.Height*s.Width {
+		t.Fatalf("sizes %d, %d, %d for %dx%dx%d", len(s.Activations), len(s.Gradients), len(s.Weighted), s.Channels, s.Height, s.Width)
+	}
+	m := recombine(t, s)
+	peak := 0.0
+	for _, v := range m {
+		peak = math.Max(peak, math.Abs(float64(v)))
+	}
+	for i := range m {
+		if d := math.Abs(float64(m[i] - s.Weighted[i])); d > 1e-5*peak {
+			t.Fatalf("weighted[%d] = %v, recombined %v", i, s.Weighted[i], m[i])
+		}
+	}
+	if !slices.Equal(s.Rectified, relu(s.Weighted)) {
+		t.Error("Rectified is not ReLU(Weighted)")
+	}
+	if !slices.Equal(s.Rectified, slices.Concat(res.Raw...)) {
+		t.Error("Rectified is not Result.Raw")
+	}
+	if !slices.Equal(s.Upsampled, res.Map) {
+		t.Error("Upsampled is not Result.Map")
+	}
+	up, _, err := Finalize(m, s.Height, s.Width, res.Height, res.Width)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range up {
+		if d := math.Abs(float64(up[i] - res.Map[i])); d > 1e-4 {
+			t.Fatalf("upsampled recombination[%d] = %v, map %v", i, up[i], res.Map[i])
 		}
 	}
 }

@@ -23,7 +23,6 @@ type Profile struct {
 	// Total is the wall time of the timed pass: the leaves plus the
 	// bookkeeping between them.
 	Total time.Duration
-	out   []float32 // the logits, while the profile is made
 }
 
 // LayerTiming is the time one leaf operation took.
@@ -56,8 +55,9 @@ func (p *Profile) Stage(prefix string) time.Duration {
 // every conv, bn and relu its own op) from the model's pool, runs it once
 // on its machine, so that what a graph allocates on its first run is not
 // counted, then runs the graph's own ops again one by one in the graph's
-// order, timing each. The fused graphs the other methods use compute the
-// same values faster; the shares between layers are much the same.
+// order, timing each. The fused graphs the other methods use compute each
+// conv with its bn and ReLU as one op, faster; a profile shows where an
+// unfused pass spends its time.
 func (m *Model) Profile(ctx context.Context, x []float32) (*Profile, error) {
 	if n, err := batchSize(x); err != nil {
 		return nil, err
@@ -65,25 +65,24 @@ func (m *Model) Profile(ctx context.Context, x []float32) (*Profile, error) {
 		return nil, fmt.Errorf("resnet: profile takes one image, got %d", n)
 	}
 	var p *Profile
+	var logits []float32
 	err := m.withRunner(ctx, runnerKey{batch: 1, fused: false}, x, func(r *runner) error {
 		var err error
-		p, err = r.graph.profile(ctx)
+		p, logits, err = r.graph.profile(ctx)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("resnet: profile: %w", err)
 	}
-	p.Prediction = m.Prediction(p.logits())
+	p.Prediction = m.Prediction(logits)
 	return p, nil
 }
 
-// logits returns the fc leaf's output, kept in the profile while it is
-// made.
-func (p *Profile) logits() []float32 { return p.out }
-
 // profile executes g's ops in topological order, timing each, with the
-// input already set. A panic inside an op becomes an error.
-func (g *Graph) profile(ctx context.Context) (p *Profile, err error) {
+// input already set, and returns the logits too. The time of Gorgonia's
+// own ops (the classifier's product) is counted with the next leaf. A
+// panic inside an op becomes an error.
+func (g *Graph) profile(ctx context.Context) (p *Profile, logits []float32, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("graph run failed: %v", r)
@@ -91,32 +90,24 @@ func (g *Graph) profile(ctx context.Context) (p *Profile, err error) {
 	}()
 	order, err := G.Sort(g.g)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	slices.Reverse(order) // Sort puts the root first
 	values := make(map[*G.Node]G.Value, len(order))
 	p = &Profile{}
-	var pending time.Duration // Gorgonia's own ops, counted with the next named leaf
+	var pending time.Duration
 	start := time.Now()
 	for _, n := range order {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		d, err := execute(g.g, n, values)
+		if err != nil {
+			return nil, nil, err
 		}
 		if n.Op() == nil {
-			values[n] = n.Value()
 			continue
 		}
-		in, err := inputValues(g.g, n, values)
-		if err != nil {
-			return nil, err
-		}
-		t0 := time.Now()
-		v, err := n.Op().Do(in...)
-		d := time.Since(t0)
-		if err != nil {
-			return nil, fmt.Errorf("%v: %w", n.Op(), err)
-		}
-		values[n] = v
 		kind, name, ok := leafName(n.Op())
 		if !ok && n == g.logits {
 			kind, name, ok = "fc", "fc", true
@@ -125,20 +116,47 @@ func (g *Graph) profile(ctx context.Context) (p *Profile, err error) {
 			pending += d
 			continue
 		}
-		p.Layers = append(p.Layers, LayerTiming{Name: name, Kind: kind, Shape: oneImage(v), Duration: d + pending})
+		p.Layers = append(p.Layers, LayerTiming{Name: name, Kind: kind, Shape: oneImage(values[n]), Duration: d + pending})
 		pending = 0
 	}
 	p.Total = time.Since(start)
-	out, ok := values[g.logits].(*tensor.Dense)
+	logits, err = float32Data(values[g.logits])
+	return p, logits, err
+}
+
+// execute computes node n's value from its inputs' in values, records it
+// there and returns how long the op took; an input node's value is its
+// own.
+func execute(g *G.ExprGraph, n *G.Node, values map[*G.Node]G.Value) (time.Duration, error) {
+	if n.Op() == nil {
+		values[n] = n.Value()
+		return 0, nil
+	}
+	in, err := inputValues(g, n, values)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	v, err := n.Op().Do(in...)
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("%v: %w", n.Op(), err)
+	}
+	values[n] = v
+	return d, nil
+}
+
+// float32Data returns a copy of a float32 tensor's values.
+func float32Data(v G.Value) ([]float32, error) {
+	t, ok := v.(*tensor.Dense)
 	if !ok {
 		return nil, fmt.Errorf("the classifier computed no tensor")
 	}
-	logits, ok := out.Data().([]float32)
+	data, ok := t.Data().([]float32)
 	if !ok {
-		return nil, fmt.Errorf("the classifier computed %v, not float32", out.Dtype())
+		return nil, fmt.Errorf("the classifier computed %v, not float32", t.Dtype())
 	}
-	p.out = slices.Clone(logits)
-	return p, nil
+	return slices.Clone(data), nil
 }
 
 // inputValues returns the values of n's inputs, computed before n.
@@ -175,23 +193,11 @@ func leafKind(opKind string) string {
 // network's own ops; ok is false for Gorgonia's ops (the classifier's
 // product and sum).
 func leafName(op G.Op) (kind, name string, ok bool) {
-	var b opBase
-	switch o := op.(type) {
-	case *convOp:
-		b = o.opBase
-	case *affineOp:
-		b = o.opBase
-	case *reluOp:
-		b = o.opBase
-	case *addReLUOp:
-		b = o.opBase
-	case *maxPoolOp:
-		b = o.opBase
-	case *avgPoolOp:
-		b = o.opBase
-	default:
+	o, ok := op.(interface{ common() opBase })
+	if !ok {
 		return "", "", false
 	}
+	b := o.common()
 	if kind = leafKind(b.Kind); kind == "" {
 		return "", "", false
 	}
@@ -201,6 +207,10 @@ func leafName(op G.Op) (kind, name string, ok bool) {
 	}
 	return kind, name, true
 }
+
+// common returns what every one of the network's ops has: its kind and
+// layer name (Profile reads them).
+func (o opBase) common() opBase { return o }
 
 // oneImage returns the shape of v without its batch axis.
 func oneImage(v G.Value) []int {

@@ -2,6 +2,7 @@ package resnet
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -114,5 +115,33 @@ func TestProfileRejectsBatch(t *testing.T) {
 	cancel()
 	if _, err := m.Profile(ctx, pattern(0)); err == nil {
 		t.Error("Profile with a cancelled context: no error")
+	}
+}
+
+// TestProfileConcurrent runs profiles beside forward passes on one model
+// (run it with -race): each takes its own graph from the pool.
+func TestProfileConcurrent(t *testing.T) {
+	m, _ := loadFixture(t, "resnet18_narrow", WithConcurrency(2))
+	want, err := m.Forward(context.Background(), pattern(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			p, err := m.Profile(context.Background(), pattern(0))
+			if err == nil && !slices.Equal(p.Prediction.Logits, want[0]) {
+				err = fmt.Errorf("logits %v, want %v", p.Prediction.Logits, want[0])
+			}
+			if err == nil {
+				_, err = m.Forward(context.Background(), pattern(0))
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

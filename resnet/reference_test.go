@@ -13,17 +13,11 @@ import (
 // resized inputs: logits within 1e-3, the same prediction, and the
 // per-stage statistics, which show where a port starts to differ.
 func TestReferenceLogits(t *testing.T) {
-	dir := reftest.Dir(t)
-	exp := reftest.Load(t, dir)
-	m, err := Load(reftest.Checkpoint(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	dir, exp, m := loadReference(t)
 	stages := []string{"conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"}
 	var worst float64
 	for _, im := range exp.Images {
-		x := preprocess.ToTensor(preprocess.RGB(reftest.Resized(t, dir, im.File)), nil, nil)
+		x := referenceInput(t, dir, im.File)
 		acts, err := m.Activations(context.Background(), x, stages...)
 		if err != nil {
 			t.Fatal(err)
@@ -46,4 +40,25 @@ func TestReferenceLogits(t *testing.T) {
 		}
 	}
 	t.Logf("%d images: largest logit difference %.3g", len(exp.Images), worst)
+}
+
+// loadReference skips without the reference and otherwise returns its
+// directory, its expectations and its model, closed when the test ends.
+func loadReference(t *testing.T) (string, reftest.Expected, *Model) {
+	t.Helper()
+	dir := reftest.Dir(t)
+	exp := reftest.Load(t, dir)
+	m, err := Load(reftest.Checkpoint(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return dir, exp, m
+}
+
+// referenceInput is the network input of a reference image, from the
+// reference's own resized copy.
+func referenceInput(t *testing.T, dir, file string) []float32 {
+	t.Helper()
+	return preprocess.ToTensor(preprocess.RGB(reftest.Resized(t, dir, file)), nil, nil)
 }

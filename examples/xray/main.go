@@ -8,6 +8,9 @@
 //	xray analyze  -weights W [-llm gemini|openai|offline] [-lang ko|en] [-json] IMAGE...
 //	xray eval     -weights W [-json] [-tsv FILE] [-out DIR] DIR
 //	xray serve    -weights W [-addr :8080]
+//	xray explore  -weights W [-layer layer2.1] [-top 16] [-rank mean|alpha] [-o grid.png] IMAGE
+//	xray explain-steps -weights W [-method gradcam] [-layer layer4] [-o DIR] IMAGE
+//	xray compare  -weights W [-layer layer4] [-o compare.png] IMAGE
 //
 // Run "xray COMMAND -h" for a command's flags.
 package main
@@ -71,6 +74,12 @@ func commands() map[string]command {
 			func() commandFlags { return new(evalFlags) }},
 		"serve": {"serve the analyzer over HTTP", "", noArgs,
 			func() commandFlags { return new(serveFlags) }},
+		"explore": {"draw one layer's strongest channels (activation maps) as a grid", "IMAGE", oneArg,
+			func() commandFlags { return new(exploreFlags) }},
+		"explain-steps": {"write every step of one Grad-CAM explanation as a picture, and steps.json", "IMAGE", oneArg,
+			func() commandFlags { return new(explainStepsFlags) }},
+		"compare": {"draw every CAM method's map of one image side by side", "IMAGE", oneArg,
+			func() commandFlags { return new(compareFlags) }},
 	}
 }
 
@@ -134,6 +143,6 @@ func usage(w io.Writer, cmds map[string]command) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-13s %s\n", n, cmds[n].summary)
 	}
 }

@@ -24,7 +24,7 @@ const (
 )
 
 // DefaultTileSize is the side of an activation tile in pixels.
-const DefaultTileSize = 96
+const DefaultTileSize = 112
 
 // maxCells bounds how many cells one grid draws.
 const maxCells = 1024
@@ -34,6 +34,35 @@ const maxCells = 1024
 // value range below it (and α when known), under a title line. Every tile
 // is scaled to its own channel's range: the label says which.
 func Grid(a Activation, chans []Channel, title string, tileSize int) (*image.RGBA, error) {
+	return channelGrid(a, chans, title, tileSize, func(v []float32, h, w, size int) (image.Image, error) {
+		return grey(Tile(v, h, w, size))
+	})
+}
+
+// SignedGrid is Grid for signed values such as gradients: each tile in
+// gradcam.Diverging, white at zero, red for positive and blue for
+// negative values, scaled to the channel's largest magnitude (a channel
+// that is the same everywhere is one flat colour).
+func SignedGrid(a Activation, chans []Channel, title string, tileSize int) (*image.RGBA, error) {
+	return channelGrid(a, chans, title, tileSize, func(v []float32, h, w, size int) (image.Image, error) {
+		img, _, err := Signed(v, h, w, size)
+		if err != nil {
+			return nil, err
+		}
+		return img, nil
+	})
+}
+
+// grey returns Tile's result as an image.Image.
+func grey(img *image.Gray, err error) (image.Image, error) {
+	if err != nil {
+		return nil, err
+	}
+	return img, nil
+}
+
+// channelGrid draws Grid with tile drawing each channel.
+func channelGrid(a Activation, chans []Channel, title string, tileSize int, tile func(v []float32, h, w, size int) (image.Image, error)) (*image.RGBA, error) {
 	if err := a.check(); err != nil {
 		return nil, err
 	}
@@ -52,7 +81,7 @@ func Grid(a Activation, chans []Channel, title string, tileSize int) (*image.RGB
 		if c.Index < 0 || c.Index >= a.C {
 			return nil, fmt.Errorf("teachimg: channel %d of a %d-channel layer", c.Index, a.C)
 		}
-		tile, err := Tile(a.Channel(c.Index), a.H, a.W, tileSize)
+		img, err := tile(a.Channel(c.Index), a.H, a.W, tileSize)
 		if err != nil {
 			return nil, err
 		}
@@ -60,7 +89,7 @@ func Grid(a Activation, chans []Channel, title string, tileSize int) (*image.RGB
 		if c.HasAlpha {
 			labels = append(labels, "a="+short(c.Alpha))
 		}
-		g.cell(i, tile, labels)
+		g.cell(i, img, labels)
 	}
 	return g.img, nil
 }
@@ -70,8 +99,10 @@ type MethodTile struct {
 	// Name is the method's name; Overlay its map over the image.
 	Name    string
 	Overlay image.Image
-	// Elapsed is the time the method took.
+	// Elapsed is the time the method's run took; Shared, when more than
+	// one, the number of maps that run computed together.
 	Elapsed time.Duration
+	Shared  int
 	// Drop is the faithfulness drop (gradcam.Faithfulness.Drop) when
 	// HasDrop is set.
 	Drop    float64
@@ -98,7 +129,11 @@ func MethodsGrid(tiles []MethodTile, title string) (*image.RGBA, error) {
 		if t.HasDrop {
 			drop = fmt.Sprintf("drop %.3f", t.Drop)
 		}
-		g.cell(i, t.Overlay, []string{t.Name, fmt.Sprintf("%.0f ms", t.Elapsed.Seconds()*1000), drop})
+		took := fmt.Sprintf("%.0f ms", t.Elapsed.Seconds()*1000)
+		if t.Shared > 1 {
+			took += fmt.Sprintf(" (one run for %d)", t.Shared)
+		}
+		g.cell(i, t.Overlay, []string{t.Name, took, drop})
 	}
 	return g.img, nil
 }
@@ -124,7 +159,7 @@ func newGrid(n, w, h, lines int, title string) (*grid, error) {
 	cols := min(n, max(1, int(math.Ceil(math.Sqrt(float64(n))))), 8)
 	rows := (n + cols - 1) / cols
 	g := &grid{cols: cols, cellW: w, imgH: h, cellH: h + lines*lineHeight, titleLines: 1}
-	width := pad + cols*(w+pad)
+	width := max(pad+cols*(w+pad), 2*pad+len([]rune(title))*charWidth)
 	height := pad + lineHeight + pad + rows*(g.cellH+pad)
 	if width > 4*maxSide || height > 4*maxSide {
 		return nil, fmt.Errorf("teachimg: grid of %d cells of %dx%d too large", n, w, h)

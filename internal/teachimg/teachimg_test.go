@@ -159,3 +159,57 @@ func TestMethodsGrid(t *testing.T) {
 		t.Error("no tiles: no error")
 	}
 }
+
+// TestExtremesAndBars checks the α extremes and that each bar points the
+// way of its weight's sign.
+func TestExtremesAndBars(t *testing.T) {
+	w := []float32{0.5, -2, 3, 0, -1, 2}
+	top, bottom := Extremes(w, 2)
+	if len(top) != 2 || top[0] != (Weight{2, 3}) || top[1] != (Weight{5, 2}) {
+		t.Errorf("top %v", top)
+	}
+	if len(bottom) != 2 || bottom[0] != (Weight{1, -2}) || bottom[1] != (Weight{4, -1}) {
+		t.Errorf("bottom %v", bottom)
+	}
+	if top, bottom := Extremes(w, 4); len(top)+len(bottom) != len(w) {
+		t.Errorf("Extremes(4) of 6 weights: %d + %d", len(top), len(bottom))
+	}
+	img, err := Bars(w, 2, "alpha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Bar rows follow the title; the zero line is in the middle of the bar
+	// area. Row 0 (α = 3) extends right, row 2 (α = -2) left.
+	const labelW, barW = 20 * charWidth, 360
+	zero := pad + labelW + barW/2
+	rowY := func(i int) int { return pad + lineHeight + pad + i*(lineHeight+2) + lineHeight/2 }
+	if px := img.RGBAAt(zero+barW/4, rowY(0)); px.R < 150 || px.B > 100 {
+		t.Errorf("positive bar at the right: %v", px)
+	}
+	if px := img.RGBAAt(zero-barW/8, rowY(2)); px.B < 150 || px.R > 100 {
+		t.Errorf("negative bar at the left: %v", px)
+	}
+	if px := img.RGBAAt(zero-barW/8, rowY(0)); px != background() {
+		t.Errorf("positive bar reaches left of zero: %v", px)
+	}
+}
+
+// TestSignedGridFlatChannel checks that a channel with one value
+// everywhere is one flat colour of its sign.
+func TestSignedGridFlatChannel(t *testing.T) {
+	a := Activation{C: 2, H: 2, W: 2, Data: []float32{0.1, 0.1, 0.1, 0.1, -1, 0, 1, 0}}
+	chans := []Channel{a.Stats(0), a.Stats(1)}
+	img, err := SignedGrid(a, chans, "", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := newGrid(2, 4, 4, 2, "")
+	r := g.rect(0)
+	if px := img.RGBAAt(r.Min.X, r.Min.Y); px != img.RGBAAt(r.Max.X-1, r.Max.Y-1) || px.R <= px.B {
+		t.Errorf("flat positive channel drawn %v and %v", px, img.RGBAAt(r.Max.X-1, r.Max.Y-1))
+	}
+	r = g.rect(1)
+	if neg, pos := img.RGBAAt(r.Min.X, r.Min.Y), img.RGBAAt(r.Min.X, r.Max.Y-1); neg.B <= neg.R || pos.R <= pos.B {
+		t.Errorf("signed channel: negative %v, positive %v", neg, pos)
+	}
+}
