@@ -85,7 +85,8 @@ type Teach struct {
 	// CompareHeading, CompareButton and CompareCaption present every CAM
 	// method side by side; Time and Faithfulness label each map's numbers;
 	// AugSmooth and Fused name the two variants; SlowMethod says why
-	// ScoreCAM's map comes last.
+	// ScoreCAM's map comes last; Shared labels how many maps one run of
+	// the network made (their time is that run's).
 	CompareHeading string `json:"teach_compareHeading"`
 	CompareButton  string `json:"teach_compareButton"`
 	CompareCaption string `json:"teach_compareCaption"`
@@ -94,6 +95,7 @@ type Teach struct {
 	AugSmooth      string `json:"teach_augSmooth"`
 	Fused          string `json:"teach_fused"`
 	SlowMethod     string `json:"teach_slowMethod"`
+	Shared         string `json:"teach_shared"`
 }
 
 // TeachPhrases returns the teaching view's words in l (in DefaultLang for

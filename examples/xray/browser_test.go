@@ -166,10 +166,14 @@ func checkPageMatchesReport(t *testing.T, a *xray.Analyzer, img []byte, notes, r
 	t.Logf("page and report agree: %q", want[1])
 }
 
-// waitTrue polls a JavaScript expression until it is true.
-func waitTrue(expr string) chromedp.Action[chromedp.Void] {
+// waitTrue polls a JavaScript expression until it is true, for up to 30 s.
+func waitTrue(expr string) chromedp.Action[chromedp.Void] { return waitTrueFor(expr, 30*time.Second) }
+
+// waitTrueFor polls a JavaScript expression until it is true, for up to
+// timeout.
+func waitTrueFor(expr string, timeout time.Duration) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(30*time.Second))(ctx, t)
+		_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(timeout))(ctx, t)
 		return chromedp.Void{}, err
 	}
 }

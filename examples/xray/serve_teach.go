@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -39,9 +38,9 @@ type teachRequest struct {
 	// top and rank choose the channels of a layer view.
 	top  int
 	rank teachimg.Rank
-	// methods are the names of the comparison's maps to compute; nil
-	// means all of them.
-	methods []string
+	// scoreCAM says whether the comparison computes ScoreCAM's map:
+	// scoreCAMWith, scoreCAMWithout or scoreCAMOnly.
+	scoreCAM string
 }
 
 // lang is the request's language.
@@ -52,7 +51,7 @@ func (tr *teachRequest) lang() prompt.Lang { return tr.req.Lang }
 // time, layer4 unless told otherwise.
 func newTeachRequest(ar *analyzeRequest) (*teachRequest, error) {
 	cam := ar.req.CAM
-	tr := &teachRequest{analyzeRequest: ar, layer: gradcam.DefaultLayer, method: cam.Method, target: cam.Target, rank: teachimg.RankMean, top: defaultTeachTop}
+	tr := &teachRequest{analyzeRequest: ar, layer: gradcam.DefaultLayer, method: cam.Method, target: cam.Target, rank: teachimg.RankMean, top: defaultTeachTop, scoreCAM: scoreCAMWith}
 	if ar.fields["layer"] != "" {
 		if len(cam.Layers) > 0 {
 			return nil, fmt.Errorf("the teaching view looks at one layer at a time, not %q", ar.fields["layer"])
@@ -73,14 +72,12 @@ func newTeachRequest(ar *analyzeRequest) (*teachRequest, error) {
 		}
 		tr.rank = r
 	}
-	if v := ar.fields["methods"]; v != "" {
-		valid := compareNames()
-		for _, name := range strings.Split(v, ",") {
-			if name = strings.TrimSpace(name); !slices.Contains(valid, name) {
-				return nil, fmt.Errorf("field \"methods\": unknown map %q (valid: %s)", name, strings.Join(valid, ", "))
-			}
-			tr.methods = append(tr.methods, name)
-		}
+	switch v := strings.ToLower(ar.fields["scorecam"]); v {
+	case "":
+	case scoreCAMWith, scoreCAMWithout, scoreCAMOnly:
+		tr.scoreCAM = v
+	default:
+		return nil, fmt.Errorf("field \"scorecam\": %q is not %s, %s or %s", ar.fields["scorecam"], scoreCAMWith, scoreCAMWithout, scoreCAMOnly)
 	}
 	return tr, nil
 }

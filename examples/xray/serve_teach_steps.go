@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -38,14 +37,8 @@ type teachStepsJSON struct {
 // teachAlphaJSON are the largest positive (Top) and negative (Bottom)
 // channel weights, largest magnitude first.
 type teachAlphaJSON struct {
-	Top    []teachWeightJSON `json:"top"`
-	Bottom []teachWeightJSON `json:"bottom"`
-}
-
-// teachWeightJSON is one channel's weight.
-type teachWeightJSON struct {
-	Index int     `json:"index"`
-	Value float32 `json:"value"`
+	Top    []teachimg.Weight `json:"top"`
+	Bottom []teachimg.Weight `json:"bottom"`
 }
 
 // teachMapJSON is one map as a picture, with its value range where it
@@ -82,7 +75,7 @@ func (s *server) teachSteps(ctx context.Context, tr *teachRequest, in *preproces
 		}
 	}
 	if st.Alpha != nil {
-		out.Alpha = alphaBars(st.Alpha)
+		out.Alpha = signedExtremes(st.Alpha)
 	}
 	if err := stepMaps(out, res, in, tr.colormap); err != nil {
 		return nil, err
@@ -110,25 +103,14 @@ func stepMaps(out *teachStepsJSON, res *gradcam.Result, in *preprocess.Input, cm
 	return err
 }
 
-// alphaBars returns the largest positive and negative weights.
-func alphaBars(alpha []float32) *teachAlphaJSON {
-	ws := make([]teachWeightJSON, len(alpha))
-	for i, v := range alpha {
-		ws[i] = teachWeightJSON{Index: i, Value: v}
+// signedExtremes returns the largest positive and the most negative
+// weights.
+func signedExtremes(alpha []float32) *teachAlphaJSON {
+	top, bottom := teachimg.Extremes(alpha, alphaBarCount)
+	return &teachAlphaJSON{
+		Top:    slices.DeleteFunc(top, func(w teachimg.Weight) bool { return !(w.Value > 0) }),
+		Bottom: slices.DeleteFunc(bottom, func(w teachimg.Weight) bool { return !(w.Value < 0) }),
 	}
-	slices.SortStableFunc(ws, func(a, b teachWeightJSON) int { return cmp.Compare(b.Value, a.Value) })
-	out := &teachAlphaJSON{Top: []teachWeightJSON{}, Bottom: []teachWeightJSON{}}
-	for _, w := range ws[:min(alphaBarCount, len(ws))] {
-		if w.Value > 0 {
-			out.Top = append(out.Top, w)
-		}
-	}
-	for i := len(ws) - 1; i >= max(0, len(ws)-alphaBarCount); i-- {
-		if ws[i].Value < 0 {
-			out.Bottom = append(out.Bottom, ws[i])
-		}
-	}
-	return out
 }
 
 // stepCaptions gives each panel its sentence, those for the gradients, the

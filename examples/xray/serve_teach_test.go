@@ -236,9 +236,20 @@ func checkAlphaBars(t *testing.T, got *teachAlphaJSON, alpha []float32) {
 	}
 }
 
-// TestTeachCompare checks the comparison: every map of compareNames in
-// order, all explaining one class, each timed, with its faithfulness and
-// overlay; and a chosen subset.
+// compareNames are the names of the maps compareRuns makes.
+func compareNames(layer string, scoreCAM bool) []string {
+	var names []string
+	for _, run := range compareRuns(layer, "", scoreCAM) {
+		for _, m := range run.methods {
+			names = append(names, m.Name()+run.label)
+		}
+	}
+	return names
+}
+
+// TestTeachCompare checks the comparison: every map of compareRuns in
+// order, all explaining one class, with their run's time, faithfulness
+// and overlay; then the maps without ScoreCAM and ScoreCAM's alone.
 func TestTeachCompare(t *testing.T) {
 	h := newServer(serveAnalyzer(t, nil), serverConfig{})
 	img := servePNG(t, 200, 180)
@@ -247,20 +258,28 @@ func TestTeachCompare(t *testing.T) {
 	var names []string
 	for _, m := range got.Methods {
 		names = append(names, m.Name)
-		if m.MS <= 0 || m.Faithfulness == nil || m.FaithfulnessText == "" || m.Label == "" {
-			t.Errorf("%s: %v ms, faithfulness %v %q, label %q", m.Name, m.MS, m.Faithfulness, m.FaithfulnessText, m.Label)
+		if m.MS <= 0 || m.Shared < 1 || m.Faithfulness == nil || m.FaithfulnessText == "" || m.Label == "" {
+			t.Errorf("%s: %v ms shared by %d, faithfulness %v %q, label %q", m.Name, m.MS, m.Shared, m.Faithfulness, m.FaithfulnessText, m.Label)
 		}
 		if b := serveDataPNG(t, m.Overlay).Bounds(); b.Dx() != 224 {
 			t.Errorf("%s: overlay %v", m.Name, b)
 		}
 	}
-	if !slices.Equal(names, compareNames()) || got.Target == "" || got.Caption != prompt.TeachPhrases(prompt.Korean).CompareCaption {
-		t.Errorf("maps %v target %q caption %q; want %v", names, got.Target, got.Caption, compareNames())
+	p := prompt.TeachPhrases(prompt.Korean)
+	if want := compareNames("layer4", true); !slices.Equal(names, want) || got.Target == "" || got.Caption != p.CompareCaption {
+		t.Errorf("maps %v target %q caption %q; want %v", names, got.Target, got.Caption, want)
 	}
-	var some teachCompareJSON
-	teachAnswer(t, h, "/api/teach/compare", img, map[string]string{"methods": "eigencam, " + compareFused, "target": "NORMAL"}, &some)
-	if len(some.Methods) != 2 || some.Methods[0].Name != "eigencam" || some.Methods[1].Name != compareFused || some.Target != "NORMAL" {
-		t.Errorf("a subset gives %+v", some)
+	if last := got.Methods[len(got.Methods)-1]; last.Label != p.Fused || got.Methods[0].Shared != len(gradcam.MethodNames())-1 {
+		t.Errorf("the fused map is labelled %q; the first run made %d maps", last.Label, got.Methods[0].Shared)
+	}
+	var fast, slow teachCompareJSON
+	teachAnswer(t, h, "/api/teach/compare", img, map[string]string{"scorecam": "false", "layer": "layer3", "target": "NORMAL"}, &fast)
+	teachAnswer(t, h, "/api/teach/compare", img, map[string]string{"scorecam": "only", "layer": "layer3", "target": "NORMAL"}, &slow)
+	if len(fast.Methods) != len(compareNames("layer3", false)) || fast.Target != "NORMAL" || fast.Layer != "layer3" {
+		t.Errorf("without ScoreCAM: %d maps for %q at %q", len(fast.Methods), fast.Target, fast.Layer)
+	}
+	if len(slow.Methods) != 1 || slow.Methods[0].Name != "scorecam" || slow.Target != "NORMAL" {
+		t.Errorf("ScoreCAM alone gives %+v", slow.Methods)
 	}
 }
 
@@ -282,7 +301,7 @@ func TestTeachRefusesBadInput(t *testing.T) {
 		{"/api/teach/layer", map[string]string{"top": "65"}, `field "top": "65"`},
 		{"/api/teach/layer", map[string]string{"rank": "loudest"}, `field "rank"`},
 		{"/api/teach/steps", map[string]string{"method": "magic"}, `unknown method "magic"`},
-		{"/api/teach/compare", map[string]string{"methods": "gradcam,magic"}, `unknown map "magic" (valid: gradcam, `},
+		{"/api/teach/compare", map[string]string{"scorecam": "sometimes"}, `field "scorecam": "sometimes" is not true, false or only`},
 		{"/api/teach/network", map[string]string{"target": "BROKEN"}, `unknown target class "BROKEN"`},
 		{"/api/teach/network", map[string]string{"lang": "xx"}, `unknown language "xx"`},
 	} {

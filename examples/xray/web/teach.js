@@ -309,38 +309,24 @@ function stepPanel(titleKey, sentence, body) {
   return s;
 }
 
-// COMPARE_VARIANTS are the comparison's two variants of Grad-CAM, as the
-// methods field names them; SLOW_METHODS come in a second request, as
-// ScoreCAM runs the network once per channel.
-const COMPARE_VARIANTS = ["gradcam+aug_smooth", "gradcam@layer2+layer3+layer4"];
-const SLOW_METHODS = ["scorecam"];
-
 // runCompare computes every method, and the two variants, side by side:
-// the fast maps first, then the slow ones in place of a placeholder.
+// the fast maps first, then ScoreCAM's (one pass per channel) in place
+// of a placeholder.
 async function runCompare() {
-  const all = (info ? info.cam_methods : ["gradcam"]).concat(COMPARE_VARIANTS);
-  const slow = all.filter((m) => SLOW_METHODS.includes(m));
   const layer = $("compareLayer").value;
-  const res = await teachPost("/api/teach/compare", { layer, methods: all.filter((m) => !slow.includes(m)).join(",") }, $("compareRun"));
+  const res = await teachPost("/api/teach/compare", { layer, scorecam: "false" }, $("compareRun"));
   if (!res) return;
   teachLoaded.add("compare");
   $("compareCaption").textContent = `${res.layer} · ${res.target}: ${res.caption}`;
-  const pending = slow.map((name) => {
-    const f = el("figure", "method pending");
-    f.dataset.method = name;
-    f.append(el("div", "map placeholder", tt("teach_working")));
-    const cap = el("figcaption");
-    cap.append(el("strong", "", name), el("span", "", tt("teach_slowMethod")));
-    f.append(cap);
-    return f;
-  });
-  $("compare").replaceChildren(...res.methods.map(methodFigure), ...pending);
-  if (!slow.length) return;
-  const more = await teachPost("/api/teach/compare", { layer, methods: slow.join(","), target: res.target }, $("compareRun"));
-  for (const f of pending) {
-    const m = more && more.methods.find((x) => x.name === f.dataset.method);
-    if (m) f.replaceWith(methodFigure(m));
-  }
+  const pending = el("figure", "method pending");
+  pending.dataset.method = "scorecam";
+  pending.append(el("div", "map placeholder", tt("teach_working")));
+  const cap = el("figcaption");
+  cap.append(el("strong", "", "scorecam"), el("span", "", tt("teach_slowMethod")));
+  pending.append(cap);
+  $("compare").replaceChildren(...res.methods.map(methodFigure), pending);
+  const more = await teachPost("/api/teach/compare", { layer, scorecam: "only", target: res.target }, $("compareRun"));
+  if (more && more.methods.length) pending.replaceWith(methodFigure(more.methods[0]));
 }
 
 // methodFigure is one map of the comparison with its name, time and
@@ -350,7 +336,8 @@ function methodFigure(m) {
   f.dataset.method = m.name;
   f.append(img(m.overlay, m.label, "map"));
   const cap = el("figcaption");
-  cap.append(el("strong", "", m.label), el("span", "", `${tt("teach_time")} ${millis(m.ms)}`),
+  const time = `${tt("teach_time")} ${millis(m.ms)}` + (m.shared > 1 ? ` · ${tt("teach_shared")} ${m.shared}` : "");
+  cap.append(el("strong", "", m.label), el("span", "", time),
     el("span", "", `${tt("teach_faithfulness")}: ${m.faithfulness_text}`));
   f.append(cap);
   return f;
