@@ -151,13 +151,8 @@ func stepPictures(res *xray.Result, act teachimg.Activation, chans []teachimg.Ch
 	pics := []stepPicture{{"activations.png", func() (image.Image, error) { return picture(teachimg.Grid(act, chans, title, 0)) }}}
 	if s.Gradients != nil {
 		grad := teachimg.Activation{C: s.Channels, H: s.Height, W: s.Width, Data: s.Gradients}
-		gchans := make([]teachimg.Channel, len(chans))
-		for i, c := range chans {
-			gchans[i] = grad.Stats(c.Index)
-			gchans[i].Alpha, gchans[i].HasAlpha = c.Alpha, c.HasAlpha
-		}
 		pics = append(pics, stepPicture{"gradients.png", func() (image.Image, error) {
-			return picture(teachimg.SignedGrid(grad, gchans, "dScore/dA for "+s.Target, 0))
+			return picture(teachimg.SignedGrid(grad, chans, "dScore/dA for "+s.Target, 0))
 		}})
 	}
 	if s.Alpha != nil {

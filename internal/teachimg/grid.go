@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+	"strings"
 	"time"
 
 	"golang.org/x/image/font"
@@ -31,8 +32,9 @@ const maxCells = 1024
 
 // Grid draws the channels chans of a (as Top chose them) as greyscale
 // tiles of tileSize pixels (0: DefaultTileSize), each with its index and
-// value range below it (and α when known), under a title line. Every tile
-// is scaled to its own channel's range: the label says which.
+// value range in a below it (and α when chans has it), under a title
+// line. Every tile is scaled to its own channel's range: the label says
+// which.
 func Grid(a Activation, chans []Channel, title string, tileSize int) (*image.RGBA, error) {
 	return channelGrid(a, chans, title, tileSize, func(v []float32, h, w, size int) (image.Image, error) {
 		return grey(Tile(v, h, w, size))
@@ -85,7 +87,8 @@ func channelGrid(a Activation, chans []Channel, title string, tileSize int, tile
 		if err != nil {
 			return nil, err
 		}
-		labels := []string{fmt.Sprintf("#%d", c.Index), fmt.Sprintf("%s..%s", short(c.Min), short(c.Max))}
+		st := a.Stats(c.Index)
+		labels := []string{fmt.Sprintf("#%d", c.Index), fmt.Sprintf("%s..%s", short(st.Min), short(st.Max))}
 		if c.HasAlpha {
 			labels = append(labels, "a="+short(c.Alpha))
 		}
@@ -140,12 +143,11 @@ func MethodsGrid(tiles []MethodTile, title string) (*image.RGBA, error) {
 
 // grid is a picture of equal cells, each an image with text lines below.
 type grid struct {
-	img        *image.RGBA
-	cols       int
-	cellW      int // the image's width, and the text's
-	cellH      int // image and text
-	imgH       int
-	titleLines int
+	img   *image.RGBA
+	cols  int
+	cellW int // the image's width, and the text's
+	cellH int // image and text
+	imgH  int
 }
 
 // newGrid lays out n cells of w×h images with lines text lines each.
@@ -158,7 +160,7 @@ func newGrid(n, w, h, lines int, title string) (*grid, error) {
 	}
 	cols := min(n, max(1, int(math.Ceil(math.Sqrt(float64(n))))), 8)
 	rows := (n + cols - 1) / cols
-	g := &grid{cols: cols, cellW: w, imgH: h, cellH: h + lines*lineHeight, titleLines: 1}
+	g := &grid{cols: cols, cellW: w, imgH: h, cellH: h + lines*lineHeight}
 	width := max(pad+cols*(w+pad), 2*pad+len([]rune(title))*charWidth)
 	height := pad + lineHeight + pad + rows*(g.cellH+pad)
 	if width > 4*maxSide || height > 4*maxSide {
@@ -215,8 +217,8 @@ func short(v float32) string {
 	switch {
 	case a == 0:
 		return "0"
-	case a >= 1000 || a < 0.001:
-		return fmt.Sprintf("%.1e", v)
+	case a >= 1000 || a < 0.001: // 1.2e-4, not Go's 1.2e-04
+		return strings.NewReplacer("e-0", "e-", "e+0", "e").Replace(fmt.Sprintf("%.1e", v))
 	case a >= 10:
 		return fmt.Sprintf("%.1f", v)
 	}

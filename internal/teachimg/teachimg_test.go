@@ -213,3 +213,12 @@ func TestSignedGridFlatChannel(t *testing.T) {
 		t.Errorf("signed channel: negative %v, positive %v", neg, pos)
 	}
 }
+
+// TestShortLabels checks the label numbers stay short and readable.
+func TestShortLabels(t *testing.T) {
+	for v, want := range map[float32]string{0: "0", 1.5: "1.500", -12.34: "-12.3", 0.00014: "1.4e-4", -2.5e-5: "-2.5e-5", 12345: "1.2e4"} {
+		if got := short(v); got != want {
+			t.Errorf("short(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
