@@ -11,6 +11,9 @@ type phrases struct {
 	Name string `json:"name"`
 	// Aliases are the other names ParseLang accepts, lower case.
 	Aliases []string `json:"aliases"`
+	// Teach are the words of the page's "Inside the network" view, the
+	// teach_* keys (teach.go).
+	Teach
 
 	// Zones names the six zones of notes.Zones; UnknownZone an unset one.
 	Zones       map[notes.Zone]string `json:"zones"`

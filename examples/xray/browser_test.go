@@ -32,8 +32,14 @@ func findChromium() string {
 }
 
 // browserContext starts headless Chromium with a fresh profile and no
-// background networking (the test machine is offline).
+// background networking (the test machine is offline), for 90 s.
 func browserContext(t *testing.T) context.Context {
+	t.Helper()
+	return browserContextFor(t, 90*time.Second)
+}
+
+// browserContextFor is browserContext for a test that may take timeout.
+func browserContextFor(t *testing.T, timeout time.Duration) context.Context {
 	t.Helper()
 	path := findChromium()
 	if path == "" {
@@ -64,7 +70,7 @@ func browserContext(t *testing.T) context.Context {
 	t.Cleanup(cancelAlloc)
 	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	t.Cleanup(cancelCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
 	t.Cleanup(cancelTimeout)
 	return ctx
 }
@@ -160,10 +166,14 @@ func checkPageMatchesReport(t *testing.T, a *xray.Analyzer, img []byte, notes, r
 	t.Logf("page and report agree: %q", want[1])
 }
 
-// waitTrue polls a JavaScript expression until it is true.
-func waitTrue(expr string) chromedp.Action[chromedp.Void] {
+// waitTrue polls a JavaScript expression until it is true, for up to 30 s.
+func waitTrue(expr string) chromedp.Action[chromedp.Void] { return waitTrueFor(expr, 30*time.Second) }
+
+// waitTrueFor polls a JavaScript expression until it is true, for up to
+// timeout.
+func waitTrueFor(expr string, timeout time.Duration) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(30*time.Second))(ctx, t)
+		_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(timeout))(ctx, t)
 		return chromedp.Void{}, err
 	}
 }

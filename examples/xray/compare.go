@@ -40,14 +40,19 @@ type compareRun struct {
 // as the methods allow: the gradient methods and EigenCAM share one run;
 // ScoreCAM needs its masked passes; aug smoothing runs a batch of six;
 // the fused layers one run with three probes.
-func (f *compareFlags) compareRuns() []compareRun {
-	base := gradcam.Options{Layer: f.layer, Target: f.target, Faithfulness: true}
+func (f *compareFlags) compareRuns() []compareRun { return compareRuns(f.layer, f.target, f.scoreCAM) }
+
+// compareRuns lists the runs of a comparison at layer for target ("" for
+// the predicted class), with or without ScoreCAM; the server's
+// /api/teach/compare computes the same.
+func compareRuns(layer, target string, scoreCAM bool) []compareRun {
+	base := gradcam.Options{Layer: layer, Target: target, Faithfulness: true}
 	shared := []gradcam.Method{gradcam.GradCAM(), gradcam.HiResCAM(), gradcam.GradCAMPlusPlus(), gradcam.XGradCAM(), gradcam.LayerCAM(), gradcam.EigenCAM()}
 	aug, fused := base, base
 	aug.AugSmooth = true
 	fused.Layer, fused.Layers = "", []string{"layer2", "layer3", "layer4"}
 	runs := []compareRun{{methods: shared, opts: base}}
-	if f.scoreCAM {
+	if scoreCAM {
 		runs = append(runs, compareRun{methods: []gradcam.Method{gradcam.ScoreCAM()}, opts: base})
 	}
 	return append(runs,

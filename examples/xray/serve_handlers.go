@@ -74,15 +74,21 @@ func (s *server) handleAnalyze(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// admit reads an upload and waits for an analysis slot, answering the
-// request itself (400, 413 or 503) when either fails; release frees the
-// slot.
-func (s *server) admit(w http.ResponseWriter, r *http.Request) (ar *analyzeRequest, release func(), ok bool) {
+// admit reads an upload, runs an endpoint's own checks of it, and waits
+// for an analysis slot, answering the request itself (400, 413 or 503)
+// when any fails; release frees the slot.
+func (s *server) admit(w http.ResponseWriter, r *http.Request, checks ...func(*analyzeRequest) error) (ar *analyzeRequest, release func(), ok bool) {
 	w.Header().Set("Cache-Control", "no-store")
 	ar, status, err := s.parseUpload(w, r)
 	if err != nil {
 		writeError(w, status, err)
 		return nil, nil, false
+	}
+	for _, check := range checks {
+		if err := check(ar); err != nil {
+			writeError(w, http.StatusBadRequest, err)
+			return nil, nil, false
+		}
 	}
 	if release, ok = s.acquire(r.Context()); !ok {
 		s.writeBusy(w)

@@ -18,6 +18,9 @@ var webFS embed.FS
 // pageData fills the page template.
 type pageData struct {
 	DisclaimerKo, DisclaimerEn string
+	// Teach are the teaching view's words in every language, by code, as
+	// JSON for teach.js.
+	Teach map[prompt.Lang]prompt.Teach
 }
 
 // renderPage executes the page template once.
@@ -27,7 +30,7 @@ func renderPage() ([]byte, error) {
 		return nil, fmt.Errorf("serve: page: %w", err)
 	}
 	var b bytes.Buffer
-	d := pageData{DisclaimerKo: prompt.Disclaimer(prompt.Korean), DisclaimerEn: prompt.Disclaimer(prompt.English)}
+	d := pageData{DisclaimerKo: prompt.Disclaimer(prompt.Korean), DisclaimerEn: prompt.Disclaimer(prompt.English), Teach: teachWords()}
 	if err := t.Execute(&b, d); err != nil {
 		return nil, fmt.Errorf("serve: page: %w", err)
 	}
@@ -49,4 +52,13 @@ func loadPage() []byte {
 func (s *server) handlePage(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write(s.page)
+}
+
+// teachWords are the teaching view's words in every language.
+func teachWords() map[prompt.Lang]prompt.Teach {
+	out := map[prompt.Lang]prompt.Teach{}
+	for _, l := range prompt.Languages() {
+		out[l] = prompt.TeachPhrases(l)
+	}
+	return out
 }

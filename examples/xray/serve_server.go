@@ -118,6 +118,7 @@ func (s *server) routes() *http.ServeMux {
 	mux.HandleFunc("/api/info", allow(http.MethodGet, s.handleInfo))
 	mux.HandleFunc("/api/analyze", allow(http.MethodPost, s.handleAnalyze))
 	mux.HandleFunc("/api/analyze/stream", allow(http.MethodPost, s.handleAnalyzeStream))
+	s.teachRoutes(mux)
 	return mux
 }
 

@@ -23,6 +23,9 @@ type analyzeRequest struct {
 	image    []byte
 	req      xray.Request
 	colormap gradcam.Table
+	// fields are the form's text fields, for the endpoints that take
+	// more than /api/analyze does (the teaching view's).
+	fields map[string]string
 }
 
 // parseUpload reads the multipart form into memory, never to disk, and
@@ -48,7 +51,7 @@ func (s *server) parseUpload(w http.ResponseWriter, r *http.Request) (*analyzeRe
 	if err != nil {
 		return nil, http.StatusBadRequest, err
 	}
-	ar.image = img
+	ar.image, ar.fields = img, fields
 	return ar, 0, nil
 }
 

@@ -195,6 +195,7 @@ async function loadInfo() {
   for (const k of ["aug_smooth", "eigen_smooth", "occlusion", "tta"]) $(k).checked = info.defaults[k] === "true";
   fillTargets();
   applyLang(info.defaults.lang || lang);
+  document.dispatchEvent(new Event("xray:info"));
 }
 
 // setOpacity fades the overlay over the plain input.
@@ -225,6 +226,7 @@ function choose(file) {
   pv.src = URL.createObjectURL(file);
   pv.hidden = false;
   setStatus("", false);
+  document.dispatchEvent(new Event("xray:chosen"));
 }
 
 // analyze uploads the image to /api/analyze/stream and shows each event
