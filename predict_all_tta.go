@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/xrayllm/xray/resnet"
 	"github.com/xrayllm/xray/preprocess/tta"
+	"github.com/xrayllm/xray/resnet"
 )
 
 // PredictAllTTA is PredictAll under test-time augmentation: each image's

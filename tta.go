@@ -6,8 +6,8 @@ import (
 	"math"
 	"time"
 
-	"github.com/xrayllm/xray/resnet"
 	"github.com/xrayllm/xray/preprocess/tta"
+	"github.com/xrayllm/xray/resnet"
 )
 
 // TTAResult is the outcome of test-time augmentation for one image: the

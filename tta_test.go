@@ -10,9 +10,9 @@ import (
 
 	"github.com/xrayllm/xray/internal/reftest"
 	"github.com/xrayllm/xray/preprocess"
+	"github.com/xrayllm/xray/preprocess/tta"
 	"github.com/xrayllm/xray/prompt"
 	"github.com/xrayllm/xray/resnet"
-	"github.com/xrayllm/xray/preprocess/tta"
 )
 
 // ttaInput is the fixture analyzer and a preprocessed synthetic image.
