@@ -11,17 +11,22 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Profile is one timed forward pass.
+// ProfilePasses is how many timed passes Model.Profile takes; each
+// leaf's time is its median over them, so one pause of the process (a
+// garbage collection, another request) does not make one layer look slow.
+const ProfilePasses = 5
+
+// Profile is a timed forward pass.
 type Profile struct {
-	// Prediction is the model's answer from the timed pass.
+	// Prediction is the model's answer from the timed passes.
 	Prediction Prediction
 	// Layers are the leaf operations in execution order, with their
 	// torchvision names: every conv, bn and relu ("layer1.0.conv1",
 	// "layer2.0.downsample.0", ...), each block's residual sum and final
 	// ReLU ("layer1.0.add"), the poolings and fc.
 	Layers []LayerTiming
-	// Total is the wall time of the timed pass: the leaves plus the
-	// bookkeeping between them.
+	// Total is the median wall time of the timed passes: the leaves plus
+	// the bookkeeping between them.
 	Total time.Duration
 }
 
@@ -33,7 +38,7 @@ type LayerTiming struct {
 	Kind string
 	// Shape is the output shape for the one image, as in LayerInfo.
 	Shape []int
-	// Duration is the op's wall time.
+	// Duration is the op's wall time (the median over the passes).
 	Duration time.Duration
 }
 
@@ -55,7 +60,7 @@ func (p *Profile) Stage(prefix string) time.Duration {
 // every conv, bn and relu its own op) from the model's pool, runs it once
 // on its machine, so that what a graph allocates on its first run is not
 // counted, then runs the graph's own ops again one by one in the graph's
-// order, timing each. The fused graphs the other methods use compute each
+// order, timing each, ProfilePasses times. The fused graphs the other methods use compute each
 // conv with its bn and ReLU as one op, faster; a profile shows where an
 // unfused pass spends its time.
 func (m *Model) Profile(ctx context.Context, x []float32) (*Profile, error) {
@@ -64,18 +69,43 @@ func (m *Model) Profile(ctx context.Context, x []float32) (*Profile, error) {
 	} else if n != 1 {
 		return nil, fmt.Errorf("resnet: profile takes one image, got %d", n)
 	}
-	var p *Profile
+	passes := make([]*Profile, ProfilePasses)
 	var logits []float32
 	err := m.withRunner(ctx, runnerKey{batch: 1, fused: false}, x, func(r *runner) error {
-		var err error
-		p, logits, err = r.graph.profile(ctx)
-		return err
+		for i := range passes {
+			var err error
+			if passes[i], logits, err = r.graph.profile(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("resnet: profile: %w", err)
 	}
+	p := medianProfile(passes)
 	p.Prediction = m.Prediction(logits)
 	return p, nil
+}
+
+// medianProfile is the first pass's leaves with each duration, and the
+// total, replaced by the median over the passes; every pass runs the
+// same ops in the same order.
+func medianProfile(passes []*Profile) *Profile {
+	p := passes[0]
+	durations := make([]time.Duration, len(passes))
+	median := func(at func(*Profile) time.Duration) time.Duration {
+		for i, q := range passes {
+			durations[i] = at(q)
+		}
+		slices.Sort(durations)
+		return durations[len(durations)/2]
+	}
+	for i := range p.Layers {
+		p.Layers[i].Duration = median(func(q *Profile) time.Duration { return q.Layers[i].Duration })
+	}
+	p.Total = median(func(q *Profile) time.Duration { return q.Total })
+	return p
 }
 
 // profile executes g's ops in topological order, timing each, with the

@@ -145,3 +145,26 @@ func TestProfileConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestMedianProfile checks that one slow pass of a leaf (a pause of the
+// process) does not show in the profile: each leaf and the total take the
+// median over the passes.
+func TestMedianProfile(t *testing.T) {
+	pass := func(conv, relu, total time.Duration) *Profile {
+		return &Profile{Layers: []LayerTiming{{Name: "conv1", Duration: conv}, {Name: "relu", Duration: relu}}, Total: total}
+	}
+	p := medianProfile([]*Profile{
+		pass(10, 3, 20),
+		pass(900, 2, 950), // a pause during conv1
+		pass(11, 4, 21),
+	})
+	if got := p.Layers[0].Duration; got != 11 {
+		t.Errorf("conv1: %v, want the median 11ns", got)
+	}
+	if got := p.Layers[1].Duration; got != 3 {
+		t.Errorf("relu: %v, want the median 3ns", got)
+	}
+	if p.Total != 21 {
+		t.Errorf("total: %v, want the median 21ns", p.Total)
+	}
+}
