@@ -89,4 +89,15 @@ type phrases struct {
 
 	// Disclaimer is the not-a-diagnosis notice.
 	Disclaimer string `json:"disclaimer"`
+
+	// ThresholdLine says which threshold decided: the positive class, the
+	// threshold, its probability, the class decided (%s each).
+	ThresholdLine string `json:"threshold_line"`
+	// ThresholdChanged: the class of the highest probability, the class
+	// the threshold decided instead (%s each).
+	ThresholdChanged string `json:"threshold_changed"`
+	// ThresholdWhy explains in plain words why the threshold matters.
+	ThresholdWhy string `json:"threshold_why"`
+	// CalibrationTemperature: the temperature (%.2f).
+	CalibrationTemperature string `json:"calibration_temperature"`
 }

@@ -58,6 +58,9 @@ type ReportInputs struct {
 	// Image, when set, holds what the image file says about itself (view,
 	// body part); nothing in it identifies a patient.
 	Image *ImageFacts `json:"image,omitempty"`
+	// Decision, when set, says which decision threshold or temperature
+	// decided the label (DescribeThreshold); Pred is the class decided.
+	Decision *Decision `json:"decision,omitempty"`
 	// Lang is the report language; empty means DefaultLang.
 	Lang Lang `json:"lang,omitempty"`
 	// Extras are further facts for the model, listed sorted by key.
@@ -86,6 +89,9 @@ func (in ReportInputs) Validate() error {
 		return errors.New("prompt: faithfulness is not finite")
 	}
 	if err := validOcclusion(in.Occlusion); err != nil {
+		return err
+	}
+	if err := validDecision(in.Decision); err != nil {
 		return err
 	}
 	if l := in.Lang.orDefault(); !l.Valid() {
@@ -121,6 +127,10 @@ func (in ReportInputs) clone() ReportInputs {
 	if in.Image != nil {
 		f := *in.Image
 		out.Image = &f
+	}
+	if in.Decision != nil {
+		d := *in.Decision
+		out.Decision = &d
 	}
 	return out
 }
@@ -198,6 +208,10 @@ type TemplateData struct {
 	// ImageWarnings those of them that are warnings (ImageWarnings). Both
 	// are nil without facts.
 	ImageLines, ImageWarnings []string
+	// ThresholdLines say which decision threshold decided and why it
+	// matters (DescribeThreshold); nil when the highest probability
+	// decided as usual.
+	ThresholdLines []string
 	// Extras are ReportInputs.Extras sorted by key.
 	Extras []KeyValue
 	// Disclaimer is the not-a-diagnosis notice in Lang.
@@ -222,6 +236,7 @@ func NewTemplateData(in ReportInputs) (TemplateData, error) {
 		OcclusionLines: DescribeOcclusion(in.Occlusion, lang),
 		ImageLines:     DescribeImage(in.Image, lang),
 		ImageWarnings:  ImageWarnings(in.Image, lang),
+		ThresholdLines: DescribeThreshold(in.Decision, lang),
 		HasNotes:       in.Notes != nil && !in.Notes.Empty,
 		Disclaimer:     Disclaimer(lang),
 		Inputs:         in.clone(),
