@@ -121,7 +121,6 @@ func thresholded(probs []float64, pos int, th float64) int {
 	return best
 }
 
-
 // decide applies the request's calibration, or the Analyzer's, to the
 // result's prediction. When the decided class is not the network's and
 // the CAM explained the network's class because no target was given, the
