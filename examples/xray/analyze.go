@@ -25,7 +25,7 @@ func (f *analyzeFlags) run(ctx context.Context, paths []string, e env) error {
 		return err
 	}
 	defer a.Close()
-	req := xray.Request{CAM: opts.cam, Report: true, Lang: opts.lang}
+	req := xray.Request{CAM: opts.cam, Report: true, Lang: opts.lang, Calibration: opts.cal}
 	return forEachImage(ctx, e, "analyze", paths, f.asJSON, func(_ int, path string, data []byte) error {
 		return f.analyzeOne(ctx, a, path, data, req, e)
 	})
@@ -54,10 +54,11 @@ func (f *analyzeFlags) analyzeOne(ctx context.Context, a *xray.Analyzer, path st
 	if f.asJSON {
 		return writeJSONLine(e.stdout, struct {
 			predictionJSON
+			decisionJSON
 			CAM    *camJSON    `json:"cam"`
 			Image  *imageJSON  `json:"image,omitempty"`
 			Report *llm.Report `json:"report"`
-		}{newPredictionJSON(path, a.Model().Classes(), res.Prediction), newCAMJSON(res.CAM, nil), newImageJSON(res, req.Lang), res.Report})
+		}{newPredictionJSON(path, a.Model().Classes(), res.Prediction), newDecisionJSON(res.Decision, req.Lang), newCAMJSON(res.CAM, nil), newImageJSON(res, req.Lang), res.Report})
 	}
 	if f.stream {
 		_, err = fmt.Fprintf(e.stdout, "\n\n%s%s\n\n", imageBlock(res, req.Lang), reportFooter(res))
@@ -86,6 +87,9 @@ func imageBlock(res *xray.Result, lang prompt.Lang) string {
 func reportFooter(res *xray.Result) string {
 	r := res.Report
 	s := fmt.Sprintf("_model: %s %s · report: %s", res.Prediction.Label, prompt.FormatPercent(res.Prediction.Probs[res.Prediction.Index]), r.Backend)
+	if d := decisionText(res.Decision, prompt.English); d != "" {
+		s += " · " + d
+	}
 	if r.Model != "" {
 		s += " (" + r.Model + ")"
 	}

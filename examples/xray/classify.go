@@ -28,6 +28,8 @@ type classifyFlags struct {
 	camDir   string
 	colormap string
 	graph    string
+	decision decisionFlags
+	cal      *xray.Calibration // resolved from decision by open
 }
 
 // run classifies each image and prints a line for it; with -cam it also
@@ -60,6 +62,7 @@ func (f *classifyFlags) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&f.camDir, "cam", "", "compute a CAM and write <name>.cam.f32, <name>.overlay.png and <name>.overlay-full.png into this directory")
 	fs.StringVar(&f.colormap, "colormap", "jet", "overlay colormap: jet, viridis or inferno (the last two are safe for red-green colour blindness)")
 	fs.StringVar(&f.graph, "graph", "", "write the CAM's Gorgonia graph (forward and backward) in Graphviz dot format to this file")
+	f.decision.register(fs)
 }
 
 // open checks the flags, loads the model and resolves the CAM options
@@ -67,6 +70,9 @@ func (f *classifyFlags) register(fs *flag.FlagSet, e env) {
 func (f *classifyFlags) open() (*xray.Analyzer, *gradcam.Options, gradcam.Table, error) {
 	cmap, err := gradcam.ColormapByName(f.colormap)
 	if err != nil {
+		return nil, nil, gradcam.Table{}, err
+	}
+	if f.cal, err = f.decision.resolve(); err != nil {
 		return nil, nil, gradcam.Table{}, err
 	}
 	var camOpts *gradcam.Options
@@ -91,7 +97,7 @@ func (f *classifyFlags) open() (*xray.Analyzer, *gradcam.Options, gradcam.Table,
 // classifyOne classifies one image, writes its CAM files and prints its
 // line.
 func (f *classifyFlags) classifyOne(ctx context.Context, a *xray.Analyzer, path, name string, data []byte, camOpts *gradcam.Options, cmap gradcam.Table, e env) error {
-	req := xray.Request{}
+	req := xray.Request{Calibration: f.cal}
 	if f.camDir != "" {
 		req.CAM = camOpts
 	}
@@ -116,8 +122,12 @@ func (f *classifyFlags) classifyAll(ctx context.Context, a *xray.Analyzer, paths
 	classes := a.Model().Classes()
 	failed := imageFailures{e: e, command: "classify", asJSON: f.asJSON}
 	err := a.PredictAll(ctx, len(paths), imageFiles(paths), func(i int, p resnet.Prediction, err error) error {
+		var res *xray.Result
 		if err == nil {
-			err = f.printLine(e, paths[i], classes, &xray.Result{Prediction: p}, nil)
+			res, err = decide(f.cal, classes, p)
+		}
+		if err == nil {
+			err = f.printLine(e, paths[i], classes, res, nil)
 		}
 		if err != nil {
 			failed.add(paths[i], imageError(err))
@@ -135,8 +145,9 @@ func (f *classifyFlags) classifyAll(ctx context.Context, a *xray.Analyzer, paths
 func (f *classifyFlags) printLine(e env, path string, classes []string, res *xray.Result, files map[string]string) error {
 	line := struct {
 		predictionJSON
+		decisionJSON
 		CAM *camJSON `json:"cam,omitempty"`
-	}{predictionJSON: newPredictionJSON(path, classes, res.Prediction)}
+	}{predictionJSON: newPredictionJSON(path, classes, res.Prediction), decisionJSON: newDecisionJSON(res.Decision, prompt.English)}
 	if res.CAM != nil {
 		line.CAM = newCAMJSON(res.CAM, files)
 	}
@@ -159,6 +170,9 @@ func humanLine(path string, classes []string, res *xray.Result) string {
 		fmt.Fprintf(&b, "%s %s", c, prompt.FormatPercent(p.Probs[i]))
 	}
 	b.WriteString(")")
+	if d := decisionText(res.Decision, prompt.English); d != "" {
+		b.WriteString("; " + d)
+	}
 	if c := res.CAM; c != nil {
 		fmt.Fprintf(&b, "; %s@%s peak in the %s", c.Method, c.Layer, prompt.ZoneName(c.Notes.PeakZone, prompt.English))
 		if c.Notes.BorderAttention {

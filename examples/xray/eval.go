@@ -28,11 +28,15 @@ type evalFlags struct {
 	tsv      string
 	out      string
 	positive string
+	calib    calibrationFlags
 }
 
 // run measures the model on the labelled folder args[0] and prints the
 // metrics as a table, or as JSON with -json.
 func (f *evalFlags) run(ctx context.Context, args []string, e env) error {
+	if err := f.calib.check(); err != nil {
+		return err
+	}
 	a, err := f.model.open()
 	if err != nil {
 		return err
@@ -57,11 +61,15 @@ func (f *evalFlags) run(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	ev.summary = evalSummary{Report: ev.report}
+	if ev.summary.OperatingPoints, ev.summary.Calibration, err = f.calib.operatingAndCalibration(ev, root); err != nil {
+		return err
+	}
 	if err := f.write(ev); err != nil {
 		return err
 	}
 	if f.asJSON {
-		out, _ := json.MarshalIndent(ev.report, "", " ")
+		out, _ := json.MarshalIndent(ev.summary, "", " ")
 		_, err = fmt.Fprintf(e.stdout, "%s\n", out)
 		return err
 	}
@@ -73,8 +81,9 @@ func (f *evalFlags) register(fs *flag.FlagSet, e env) {
 	f.model.register(fs, e)
 	fs.BoolVar(&f.asJSON, "json", false, "print the metrics as one JSON object instead of a table")
 	fs.StringVar(&f.tsv, "tsv", "", "also write per-image predictions to this TSV file")
-	fs.StringVar(&f.out, "out", "", "also write predictions.tsv, metrics.json, roc.png, pr.png and confusion.png into this directory")
-	fs.StringVar(&f.positive, "positive", "PNEUMONIA", "the class counted as positive for sensitivity, F1 and AUC")
+	fs.StringVar(&f.out, "out", "", "also write predictions.tsv, metrics.json, roc.png, pr.png, confusion.png and reliability.png into this directory")
+	fs.StringVar(&f.positive, "positive", xray.PositiveClass, "the class counted as positive for sensitivity, F1 and AUC")
+	f.calib.register(fs)
 }
 
 // write writes the files -tsv and -out ask for.
@@ -119,6 +128,8 @@ type evaluation struct {
 	cases   []evalCase
 	preds   []resnet.Prediction
 	report  metrics.Report
+	// summary adds the operating points and the calibration to report.
+	summary evalSummary
 }
 
 // evaluate classifies every case, the next images decoded while the

@@ -175,9 +175,10 @@ func (r *reportFlags) client(e env) (llm.Client, error) {
 // pipelineFlags are the flags of the commands that run the whole pipeline,
 // model → CAM → report: analyze and serve.
 type pipelineFlags struct {
-	model  modelFlags
-	cam    camFlags
-	report reportFlags
+	model    modelFlags
+	cam      camFlags
+	report   reportFlags
+	decision decisionFlags
 }
 
 // register declares the model, CAM and report flags on fs; langUsage is
@@ -186,6 +187,7 @@ func (p *pipelineFlags) register(fs *flag.FlagSet, e env, langUsage string) {
 	p.model.register(fs, e)
 	p.cam.register(fs)
 	p.report.register(fs, langUsage)
+	p.decision.register(fs)
 }
 
 // pipelineOptions are the checked values of pipelineFlags that apply to
@@ -193,6 +195,7 @@ func (p *pipelineFlags) register(fs *flag.FlagSet, e env, langUsage string) {
 type pipelineOptions struct {
 	cam  *gradcam.Options
 	lang prompt.Lang
+	cal  *xray.Calibration // nil: argmax decides
 }
 
 // open checks every flag, then reads -env-file, picks the report writer
@@ -212,6 +215,10 @@ func (p *pipelineFlags) open(e env) (*xray.Analyzer, pipelineOptions, error) {
 	if err != nil {
 		return nil, o, err
 	}
+	cal, err := p.decision.resolve()
+	if err != nil {
+		return nil, o, err
+	}
 	client, err := p.report.client(e)
 	if err != nil {
 		return nil, o, err
@@ -224,5 +231,5 @@ func (p *pipelineFlags) open(e env) (*xray.Analyzer, pipelineOptions, error) {
 	if err != nil {
 		return nil, o, err
 	}
-	return a, pipelineOptions{cam: camOpts, lang: lang}, nil
+	return a, pipelineOptions{cam: camOpts, lang: lang, cal: cal}, nil
 }

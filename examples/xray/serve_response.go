@@ -57,7 +57,8 @@ func (s *server) info() infoJSON {
 		MaxUploadBytes: s.cfg.MaxUpload,
 		Defaults: map[string]string{"method": d.Method.Name(), "layer": layer, "target": d.Target,
 			"colormap": s.cfg.Colormap, "lang": string(s.cfg.Lang), "aug_smooth": strconv.FormatBool(d.AugSmooth),
-			"eigen_smooth": strconv.FormatBool(d.EigenSmooth), "occlusion": strconv.FormatBool(d.Occlusion)},
+			"eigen_smooth": strconv.FormatBool(d.EigenSmooth), "occlusion": strconv.FormatBool(d.Occlusion),
+			"threshold": s.defaultThreshold()},
 		Disclaimer:      map[string]string{"ko": prompt.Disclaimer(prompt.Korean), "en": prompt.Disclaimer(prompt.English)},
 		MaxConcurrent:   s.cfg.MaxConcurrent,
 		ReportByDefault: true,
@@ -71,6 +72,7 @@ type analyzeJSON struct {
 	CAMText    camText            `json:"cam_text"`
 	// Image is set for a DICOM file: its view and body part, in words.
 	Image *imageJSON `json:"image,omitempty"`
+	decisionJSON
 	camImages
 	Report     *llm.Report `json:"report"`
 	Lang       string      `json:"lang"`
@@ -108,14 +110,15 @@ func (s *server) result(res *xray.Result, ar *analyzeRequest) (*analyzeJSON, err
 func (s *server) resultWith(res *xray.Result, ar *analyzeRequest, imgs camImages) *analyzeJSON {
 	lang := ar.req.Lang
 	return &analyzeJSON{
-		Prediction: newAnalysisPrediction(s.a.Model().Classes(), res.Prediction),
-		CAM:        newCAMJSON(res.CAM, nil),
-		CAMText:    newCAMText(res.CAM, lang),
-		Image:      newImageJSON(res, lang),
-		camImages:  imgs,
-		Report:     res.Report,
-		Lang:       string(lang),
-		Disclaimer: prompt.Disclaimer(lang),
+		Prediction:   newAnalysisPrediction(s.a.Model().Classes(), res.Prediction),
+		CAM:          newCAMJSON(res.CAM, nil),
+		CAMText:      newCAMText(res.CAM, lang),
+		Image:        newImageJSON(res, lang),
+		decisionJSON: newDecisionJSON(res.Decision, lang),
+		camImages:    imgs,
+		Report:       res.Report,
+		Lang:         string(lang),
+		Disclaimer:   prompt.Disclaimer(lang),
 	}
 }
 

@@ -34,6 +34,8 @@ const STRINGS = {
     augSmoothLabel: "증강 평활화 (aug smooth)",
     eigenSmoothLabel: "주성분 평활화 (eigen smooth)",
     occlusionLabel: "가림 검사 (occlusion)",
+    // --- threshold ---
+    thresholdLabel: "결정 임계값 (PNEUMONIA 확률, 비우면 가장 높은 확률)",
     fused: "layer2+layer3+layer4 (융합)",
     colormapLabel: "색상표",
     reportLabel: "교육용 보고서 작성",
@@ -85,6 +87,8 @@ const STRINGS = {
     augSmoothLabel: "Aug smooth (average over mirrored and scaled copies)",
     eigenSmoothLabel: "Eigen smooth (first principal component)",
     occlusionLabel: "Occlusion check (hide parts and re-run)",
+    // --- threshold ---
+    thresholdLabel: "Decision threshold (PNEUMONIA probability; empty: the highest probability)",
     fused: "layer2+layer3+layer4 (fused)",
     colormapLabel: "Colormap",
     reportLabel: "Write the educational report",
@@ -191,6 +195,8 @@ async function loadInfo() {
   fillSelect($("method"), info.cam_methods, info.defaults.method);
   fillSelect($("colormap"), info.colormaps, info.defaults.colormap);
   for (const k of ["aug_smooth", "eigen_smooth", "occlusion"]) $(k).checked = info.defaults[k] === "true";
+  // --- threshold ---
+  $("threshold").value = info.defaults.threshold || "";
   fillTargets();
   applyLang(info.defaults.lang || lang);
 }
@@ -239,6 +245,8 @@ async function analyze(ev) {
   fd.append("lang", lang);
   fd.append("report", $("report").checked ? "true" : "false");
   for (const k of ["aug_smooth", "eigen_smooth", "occlusion"]) fd.append(k, $(k).checked ? "true" : "false");
+  // --- threshold ---
+  if ($("threshold").value !== "") fd.append("threshold", $("threshold").value);
   $("analyze").disabled = true;
   setStatus(t("working"), false);
   clearResult();
@@ -342,11 +350,15 @@ function clearResult() {
   reportURL = "";
   $("download").removeAttribute("href");
   $("zoom").disabled = true;
+  // --- threshold ---
+  renderDecision(null);
 }
 
 // render shows one whole analysis, as /api/analyze answers it.
 function render(res) {
   renderPrediction(res.prediction);
+  // --- threshold ---
+  renderDecision(res.calibration);
   renderCAM(res);
   renderImage(res.image);
   $("result").hidden = false;
@@ -358,6 +370,16 @@ function renderPrediction(p) {
   $("label").className = "label " + (p.label === "NORMAL" ? "normal" : "other");
   $("probs").replaceChildren(...p.classes.map((c) => probRow(c, p.probs[c], p.probs_text[c], c === p.label)));
 }
+
+// --- threshold ---
+// renderDecision shows, as the server words them, which threshold decided
+// and why it matters; nothing when the highest probability decided.
+function renderDecision(cal) {
+  const lines = (cal && cal.lines) || [];
+  $("decision").replaceChildren(...lines.map(line));
+  $("decision").hidden = lines.length === 0;
+}
+// --- end threshold ---
 
 // renderCAM shows the images and the notes of a cam event or an answer.
 function renderCAM(res) {

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/xrayllm/xray"
+	"github.com/xrayllm/xray/internal/metrics"
+	"github.com/xrayllm/xray/internal/plots"
+	"github.com/xrayllm/xray/resnet"
+)
+
+// calibrationFlags are eval's flags about the operating point and
+// calibration.
+type calibrationFlags struct {
+	targetSensitivity float64
+	calibrate         string
+}
+
+// register declares -target-sensitivity and -calibrate on fs.
+func (c *calibrationFlags) register(fs *flag.FlagSet) {
+	fs.Float64Var(&c.targetSensitivity, "target-sensitivity", 0.95, "also report the highest threshold that finds at least this share of the positive class")
+	fs.StringVar(&c.calibrate, "calibrate", "", "fit a temperature on this folder and write it, with the Youden threshold, to this JSON file for -calibration (use a validation split, not the test split you report on)")
+}
+
+// check refuses a target sensitivity that is not a share.
+func (c *calibrationFlags) check() error {
+	if !(c.targetSensitivity >= 0 && c.targetSensitivity <= 1) {
+		return fmt.Errorf("-target-sensitivity %v: want a share between 0 and 1", c.targetSensitivity)
+	}
+	return nil
+}
+
+// operatingJSON is the "operating_points" object of eval's report: two
+// thresholds on the positive class's probability other than argmax.
+type operatingJSON struct {
+	Youden metrics.OperatingPoint `json:"youden"`
+	// TargetSensitivity is the highest threshold with a sensitivity of at
+	// least Target.
+	TargetSensitivity struct {
+		Target float64 `json:"target"`
+		metrics.OperatingPoint
+	} `json:"target_sensitivity"`
+}
+
+// calibrationReport is the "calibration" object of eval's report: the
+// expected calibration error and its bins, and with -calibrate the
+// fitted temperature and what it changed.
+type calibrationReport struct {
+	metrics.Reliability
+	// Fitted is set by -calibrate: the file written and its content.
+	Fitted *fittedJSON `json:"fitted,omitempty"`
+}
+
+// fittedJSON is what -calibrate fitted and where it wrote it.
+type fittedJSON struct {
+	File string `json:"file"`
+	xray.Calibration
+	// After is the calibration after temperature scaling.
+	After metrics.Reliability `json:"after"`
+}
+
+// evalSummary is eval's report: the metrics at argmax, the operating
+// points and the calibration.
+type evalSummary struct {
+	metrics.Report
+	OperatingPoints operatingJSON     `json:"operating_points"`
+	Calibration     calibrationReport `json:"calibration"`
+}
+
+// operatingAndCalibration computes the operating points and the
+// calibration of an evaluation, and with -calibrate fits the temperature
+// and writes the calibration file.
+func (c *calibrationFlags) operatingAndCalibration(ev *evaluation, root string) (operatingJSON, calibrationReport, error) {
+	var op operatingJSON
+	scores, _, positive := ev.outcomes()
+	var err error
+	if op.Youden, err = metrics.Youden(scores, positive); err != nil {
+		return op, calibrationReport{}, err
+	}
+	op.TargetSensitivity.Target = c.targetSensitivity
+	if op.TargetSensitivity.OperatingPoint, err = metrics.AtSensitivity(scores, positive, c.targetSensitivity); err != nil {
+		return op, calibrationReport{}, err
+	}
+	rel, err := reliability(ev.preds, ev.labels())
+	if err != nil {
+		return op, calibrationReport{}, err
+	}
+	cal := calibrationReport{Reliability: rel}
+	if c.calibrate != "" {
+		if cal.Fitted, err = ev.fitCalibration(root, rel, c.calibrate); err != nil {
+			return op, cal, err
+		}
+	}
+	return op, cal, nil
+}
+
+// reliability is the calibration of predictions in metrics.ECEBins bins.
+func reliability(preds []resnet.Prediction, labels []int) (metrics.Reliability, error) {
+	probs := make([][]float64, len(preds))
+	for i, p := range preds {
+		probs[i] = p.Probs
+	}
+	return metrics.Calibrate(probs, labels, metrics.ECEBins)
+}
+
+// labels are the cases' true classes.
+func (ev *evaluation) labels() []int {
+	out := make([]int, len(ev.cases))
+	for i, c := range ev.cases {
+		out[i] = c.label
+	}
+	return out
+}
+
+// fitCalibration fits the temperature on the evaluation, chooses the
+// Youden threshold on the calibrated probabilities and writes both to
+// path.
+func (ev *evaluation) fitCalibration(root string, before metrics.Reliability, path string) (*fittedJSON, error) {
+	labels := ev.labels()
+	temp, err := xray.FitTemperature(ev.preds, labels)
+	if err != nil {
+		return nil, err
+	}
+	c := xray.Calibration{Temperature: temp, Positive: ev.classes[ev.pos]}
+	scaled := make([]resnet.Prediction, len(ev.preds))
+	scores, positive := make([]float64, len(ev.preds)), make([]bool, len(ev.preds))
+	for i, p := range ev.preds {
+		if scaled[i], err = c.Apply(ev.classes, p); err != nil {
+			return nil, err
+		}
+		scores[i], positive[i] = scaled[i].Probs[ev.pos], labels[i] == ev.pos
+	}
+	youden, err := metrics.Youden(scores, positive)
+	if err != nil {
+		return nil, err
+	}
+	after, err := reliability(scaled, labels)
+	if err != nil {
+		return nil, err
+	}
+	logp := xray.LogProbs(ev.preds)
+	nllBefore, _ := metrics.NLL(logp, labels, 1)
+	nllAfter, _ := metrics.NLL(logp, labels, temp)
+	abs, _ := filepath.Abs(root)
+	c.Threshold = youden.Threshold
+	c.Fit = &xray.CalibrationFit{Folder: abs, N: len(ev.preds), NLLBefore: nllBefore, NLLAfter: nllAfter,
+		ECEBefore: before.ECE, ECEAfter: after.ECE, Sensitivity: youden.Sensitivity, Specificity: youden.Specificity}
+	if err := c.WriteFile(path); err != nil {
+		return nil, err
+	}
+	return &fittedJSON{File: path, Calibration: c, After: after}, nil
+}
+
+// writeOperatingTable prints the operating points and the calibration
+// under eval's table.
+func (r *evalSummary) writeOperatingTable(w io.Writer, pos string) error {
+	y, s := r.OperatingPoints.Youden, r.OperatingPoints.TargetSensitivity
+	_, err := fmt.Fprintf(w, "\noperating points (%s when its probability is at least the threshold):\n"+
+		"  argmax                 sensitivity %.4f  specificity %.4f\n"+
+		"  Youden's J (%.4f)     threshold %.6f  sensitivity %.4f  specificity %.4f\n"+
+		"  sensitivity ≥ %.2f     threshold %.6f  sensitivity %.4f  specificity %.4f\n"+
+		"expected calibration error (%d bins): %.4f\n",
+		pos, r.Sensitivity, r.Specificity, y.J, y.Threshold, y.Sensitivity, y.Specificity,
+		s.Target, s.Threshold, s.Sensitivity, s.Specificity, len(r.Calibration.Bins), r.Calibration.ECE)
+	if err != nil {
+		return err
+	}
+	if f := r.Calibration.Fitted; f != nil {
+		_, err = fmt.Fprintf(w, "temperature fitted on these %d images: T = %.4f, NLL %.4f → %.4f, ECE %.4f → %.4f; Youden threshold after scaling %.6f\n"+
+			"  written to %s (fit on a validation split, not on the test split you report)\n",
+			f.Fit.N, f.Temperature, f.Fit.NLLBefore, f.Fit.NLLAfter, f.Fit.ECEBefore, f.Fit.ECEAfter, f.Threshold, f.File)
+	}
+	return err
+}
+
+// writeReliability draws reliability.png into dir: the model's bins, and
+// after temperature scaling when -calibrate fitted one.
+func (r *evalSummary) writeReliability(dir string) error {
+	series := []plots.ReliabilitySeries{{Name: "model", Reliability: r.Calibration.Reliability}}
+	if f := r.Calibration.Fitted; f != nil {
+		series = append(series, plots.ReliabilitySeries{Name: fmt.Sprintf("after temperature scaling (T = %.2f)", f.Temperature), Reliability: f.After})
+	}
+	return plots.Reliability(filepath.Join(dir, "reliability.png"), series...)
+}
