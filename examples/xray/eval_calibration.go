@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"text/tabwriter"
 
 	"github.com/xrayllm/xray"
 	"github.com/xrayllm/xray/internal/metrics"
@@ -158,17 +159,16 @@ func (ev *evaluation) fitCalibration(root string, before metrics.Reliability, pa
 // under eval's table.
 func (r *evalSummary) writeOperatingTable(w io.Writer, pos string) error {
 	y, s := r.OperatingPoints.Youden, r.OperatingPoints.TargetSensitivity
-	_, err := fmt.Fprintf(w, "\noperating points (%s when its probability is at least the threshold):\n"+
-		"  argmax                 sensitivity %.4f  specificity %.4f\n"+
-		"  Youden's J (%.4f)     threshold %.6f  sensitivity %.4f  specificity %.4f\n"+
-		"  sensitivity ≥ %.2f     threshold %.6f  sensitivity %.4f  specificity %.4f\n"+
-		"expected calibration error (%d bins): %.4f\n",
-		pos, r.Sensitivity, r.Specificity, y.J, y.Threshold, y.Sensitivity, y.Specificity,
-		s.Target, s.Threshold, s.Sensitivity, s.Specificity, len(r.Calibration.Bins), r.Calibration.ECE)
-	if err != nil {
+	fmt.Fprintf(w, "\noperating points (%s when its probability is at least the threshold):\n", pos)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  argmax\t\tsensitivity %.4f\tspecificity %.4f\n", r.Sensitivity, r.Specificity)
+	fmt.Fprintf(tw, "  Youden's J %.4f\tthreshold %.6f\tsensitivity %.4f\tspecificity %.4f\n", y.J, y.Threshold, y.Sensitivity, y.Specificity)
+	fmt.Fprintf(tw, "  sensitivity ≥ %.2f\tthreshold %.6f\tsensitivity %.4f\tspecificity %.4f\n", s.Target, s.Threshold, s.Sensitivity, s.Specificity)
+	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if f := r.Calibration.Fitted; f != nil {
+	_, err := fmt.Fprintf(w, "expected calibration error (%d bins): %.4f\n", len(r.Calibration.Bins), r.Calibration.ECE)
+	if f := r.Calibration.Fitted; f != nil && err == nil {
 		_, err = fmt.Fprintf(w, "temperature fitted on these %d images: T = %.4f, NLL %.4f → %.4f, ECE %.4f → %.4f; Youden threshold after scaling %.6f\n"+
 			"  written to %s (fit on a validation split, not on the test split you report)\n",
 			f.Fit.N, f.Temperature, f.Fit.NLLBefore, f.Fit.NLLAfter, f.Fit.ECEBefore, f.Fit.ECEAfter, f.Threshold, f.File)
@@ -181,7 +181,7 @@ func (r *evalSummary) writeOperatingTable(w io.Writer, pos string) error {
 func (r *evalSummary) writeReliability(dir string) error {
 	series := []plots.ReliabilitySeries{{Name: "model", Reliability: r.Calibration.Reliability}}
 	if f := r.Calibration.Fitted; f != nil {
-		series = append(series, plots.ReliabilitySeries{Name: fmt.Sprintf("after temperature scaling (T = %.2f)", f.Temperature), Reliability: f.After})
+		series = append(series, plots.ReliabilitySeries{Name: fmt.Sprintf("after temperature T = %.2f", f.Temperature), Reliability: f.After})
 	}
 	return plots.Reliability(filepath.Join(dir, "reliability.png"), series...)
 }

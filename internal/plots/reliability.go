@@ -20,25 +20,33 @@ type ReliabilitySeries struct {
 }
 
 var (
-	gapColor   = color.RGBA{R: 214, G: 39, B: 40, A: 90}   // translucent red
+	gapColor   = color.NRGBA{R: 214, G: 39, B: 40, A: 110} // translucent red
 	afterColor = color.RGBA{R: 255, G: 127, B: 14, A: 255} // orange
 )
 
 // Reliability draws a reliability diagram into the PNG file path, as Guo
 // et al. (2017) draw it: for each confidence bin of the first series a bar
-// as high as the share of its cases predicted right, the gap to the bin's
-// mean confidence shaded, and the diagonal a perfectly calibrated model
-// would follow; each further series adds its bins' (confidence, accuracy)
-// as a line with points. The legend gives each series' ECE.
+// as high as the share of its cases predicted right (with the number of
+// cases at its foot), the gap to the bin's mean confidence shaded, and the
+// diagonal a perfectly calibrated model would follow; each further series
+// adds its bins' (confidence, accuracy) as a line with points. The legend
+// gives each series' ECE.
 func Reliability(path string, series ...ReliabilitySeries) error {
 	if len(series) == 0 {
 		return fmt.Errorf("plots: reliability diagram without data")
 	}
 	p := unitPlot("Reliability diagram (confidence of the predicted class)", "confidence", "accuracy (share predicted right)")
 	first := series[0]
-	p.Add(bars(first.Reliability.Bins))
-	p.Legend.Add(fmt.Sprintf("%s, ECE = %.3f", first.Name, first.Reliability.ECE), legendBox{bar: curveColor})
-	p.Legend.Add("gap to the mean confidence", legendBox{bar: gapColor})
+	bar, gap, err := addBars(p, first.Reliability.Bins)
+	if err != nil {
+		return err
+	}
+	if bar != nil {
+		p.Legend.Add(fmt.Sprintf("%s, ECE %.3f", first.Name, first.Reliability.ECE), bar)
+	}
+	if gap != nil {
+		p.Legend.Add("gap to the mean confidence", gap)
+	}
 	for _, s := range series[1:] {
 		if err := addBinPoints(p, s); err != nil {
 			return err
@@ -47,9 +55,63 @@ func Reliability(path string, series ...ReliabilitySeries) error {
 	if err := addChance(p, plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}}, "perfectly calibrated"); err != nil {
 		return err
 	}
-	p.Legend.Left, p.Legend.Top = true, true
+	p.Legend.Left, p.Legend.Top = true, true // above the empty half: confidence is at least 1/classes
 	p.Legend.XOffs, p.Legend.YOffs = vg.Points(8), -vg.Points(8)
+	p.Legend.TextStyle.Font.Size = vg.Points(9)
 	return save(p, path)
+}
+
+// addBars draws the non-empty bins as bars up to their accuracy, the gap
+// to their mean confidence shaded over them, and their counts at their
+// foot; it returns one bar and one gap for the legend (nil when every
+// bin is empty or no bin has a gap).
+func addBars(p *plot.Plot, bins []metrics.ReliabilityBin) (bar, gap *plotter.Polygon, err error) {
+	var counts plotter.XYLabels
+	for _, b := range bins {
+		if b.Count == 0 {
+			continue
+		}
+		bp, err := rectangle(b.Lo, b.Hi, 0, b.Accuracy, curveColor, color.White)
+		if err != nil {
+			return nil, nil, err
+		}
+		p.Add(bp)
+		bar = bp
+		if lo, hi := min(b.Accuracy, b.Confidence), max(b.Accuracy, b.Confidence); hi > lo {
+			gp, err := rectangle(b.Lo, b.Hi, lo, hi, gapColor, gapColor)
+			if err != nil {
+				return nil, nil, err
+			}
+			p.Add(gp)
+			gap = gp
+		}
+		counts.XYs = append(counts.XYs, plotter.XY{X: (b.Lo + b.Hi) / 2, Y: 0.015})
+		counts.Labels = append(counts.Labels, fmt.Sprintf("n=%d", b.Count))
+	}
+	if len(counts.XYs) == 0 {
+		return nil, nil, nil
+	}
+	labels, err := plotter.NewLabels(counts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("plots: %w", err)
+	}
+	for i := range labels.TextStyle {
+		labels.TextStyle[i].Color = color.White
+		labels.TextStyle[i].XAlign = draw.XCenter
+		labels.TextStyle[i].Font.Size = vg.Points(8)
+	}
+	p.Add(labels)
+	return bar, gap, nil
+}
+
+// rectangle is a filled rectangle of the plot's coordinates.
+func rectangle(x0, x1, y0, y1 float64, fill, edge color.Color) (*plotter.Polygon, error) {
+	r, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}})
+	if err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
+	}
+	r.Color, r.LineStyle.Color, r.LineStyle.Width = fill, edge, vg.Points(1)
+	return r, nil
 }
 
 // addBinPoints draws a series' non-empty bins as a line with points.
@@ -67,41 +129,6 @@ func addBinPoints(p *plot.Plot, s ReliabilitySeries) error {
 	l.Color, l.Width = afterColor, vg.Points(1.5)
 	pts.Color, pts.Shape = afterColor, draw.CircleGlyph{}
 	p.Add(l, pts)
-	p.Legend.Add(fmt.Sprintf("%s, ECE = %.3f", s.Name, s.Reliability.ECE), l, pts)
+	p.Legend.Add(fmt.Sprintf("%s, ECE %.3f", s.Name, s.Reliability.ECE), l, pts)
 	return nil
-}
-
-// bars is a plotter of a reliability diagram's bins: a bar up to the
-// accuracy, and the gap between accuracy and mean confidence shaded.
-type bars []metrics.ReliabilityBin
-
-// Plot implements plot.Plotter.
-func (bs bars) Plot(c draw.Canvas, p *plot.Plot) {
-	tx, ty := p.Transforms(&c)
-	rect := func(x0, x1, y0, y1 float64) []vg.Point {
-		return []vg.Point{{X: tx(x0), Y: ty(y0)}, {X: tx(x1), Y: ty(y0)}, {X: tx(x1), Y: ty(y1)}, {X: tx(x0), Y: ty(y1)}, {X: tx(x0), Y: ty(y0)}}
-	}
-	small := p.Title.TextStyle
-	small.Font.Size = vg.Points(8)
-	small.XAlign, small.YAlign = draw.XCenter, draw.YBottom
-	for _, b := range bs {
-		if b.Count == 0 {
-			continue
-		}
-		bar := rect(b.Lo, b.Hi, 0, b.Accuracy)
-		c.FillPolygon(curveColor, bar)
-		c.StrokeLines(draw.LineStyle{Color: color.White, Width: vg.Points(1)}, bar)
-		c.FillPolygon(gapColor, rect(b.Lo, b.Hi, min(b.Accuracy, b.Confidence), max(b.Accuracy, b.Confidence)))
-		top := max(b.Accuracy, b.Confidence)
-		c.FillText(small, vg.Point{X: tx((b.Lo + b.Hi) / 2), Y: ty(top) + vg.Points(2)}, fmt.Sprintf("n=%d", b.Count))
-	}
-}
-
-// legendBox is a legend entry's filled square.
-type legendBox struct{ bar color.Color }
-
-// Thumbnail implements plot.Thumbnailer.
-func (l legendBox) Thumbnail(c *draw.Canvas) {
-	r := c.Rectangle
-	c.FillPolygon(l.bar, []vg.Point{r.Min, {X: r.Max.X, Y: r.Min.Y}, r.Max, {X: r.Min.X, Y: r.Max.Y}})
 }
