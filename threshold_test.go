@@ -127,15 +127,7 @@ func TestDecideRefuses(t *testing.T) {
 // the label makes the CAM explain the decided class (without a target),
 // leaves an explicit target alone, and reaches the report inputs.
 func TestAnalyzerThresholdExplainsTheDecidedClass(t *testing.T) {
-	a, err := Open("resnet/testdata/resnet18_narrow.pth", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	img := image.NewGray(image.Rect(0, 0, 64, 80))
-	for i := range img.Pix {
-		img.Pix[i] = uint8(i * 13 % 256)
-	}
+	a, img := narrowAnalyzer(t)
 	ctx := context.Background()
 	plain, err := a.AnalyzeImage(ctx, img, Request{CAM: &gradcam.Options{}})
 	if err != nil {
@@ -171,4 +163,20 @@ func TestAnalyzerThresholdExplainsTheDecidedClass(t *testing.T) {
 	if res, err := b.AnalyzeImage(ctx, img, Request{}); err != nil || res.Prediction.Index == plain.Prediction.Index || res.CAM != nil {
 		t.Errorf("Options.Calibration: %+v, %v", res, err)
 	}
+}
+
+// narrowAnalyzer opens the narrow fixture model, closed when the test
+// ends, and draws a 64x80 grey test image.
+func narrowAnalyzer(t *testing.T) (*Analyzer, *image.Gray) {
+	t.Helper()
+	a, err := Open("resnet/testdata/resnet18_narrow.pth", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	img := image.NewGray(image.Rect(0, 0, 64, 80))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 13 % 256)
+	}
+	return a, img
 }
