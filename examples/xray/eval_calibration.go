@@ -67,32 +67,37 @@ type fittedJSON struct {
 // points and the calibration.
 type evalSummary struct {
 	metrics.Report
-	OperatingPoints operatingJSON     `json:"operating_points"`
+	// OperatingPoints is nil when the folder holds one class only: then
+	// there is no ROC curve to choose a point on.
+	OperatingPoints *operatingJSON    `json:"operating_points,omitempty"`
 	Calibration     calibrationReport `json:"calibration"`
 }
 
-// operatingAndCalibration computes the operating points and the
-// calibration of an evaluation, and with -calibrate fits the temperature
-// and writes the calibration file.
-func (c *calibrationFlags) operatingAndCalibration(ev *evaluation, root string) (operatingJSON, calibrationReport, error) {
-	var op operatingJSON
+// operatingAndCalibration computes the operating points (nil for a
+// folder of one class) and the calibration of an evaluation, and with
+// -calibrate fits the temperature and writes the calibration file.
+func (c *calibrationFlags) operatingAndCalibration(ev *evaluation, root string) (*operatingJSON, calibrationReport, error) {
 	scores, _, positive := ev.outcomes()
-	var err error
-	if op.Youden, err = metrics.Youden(scores, positive); err != nil {
-		return op, calibrationReport{}, err
-	}
-	op.TargetSensitivity.Target = c.targetSensitivity
-	if op.TargetSensitivity.OperatingPoint, err = metrics.AtSensitivity(scores, positive, c.targetSensitivity); err != nil {
-		return op, calibrationReport{}, err
+	var op *operatingJSON
+	if n := ev.report.Confusion.TP + ev.report.Confusion.FN; n > 0 && n < len(positive) {
+		op = &operatingJSON{}
+		var err error
+		if op.Youden, err = metrics.Youden(scores, positive); err != nil {
+			return nil, calibrationReport{}, err
+		}
+		op.TargetSensitivity.Target = c.targetSensitivity
+		if op.TargetSensitivity.OperatingPoint, err = metrics.AtSensitivity(scores, positive, c.targetSensitivity); err != nil {
+			return nil, calibrationReport{}, err
+		}
 	}
 	rel, err := reliability(ev.preds, ev.labels())
 	if err != nil {
-		return op, calibrationReport{}, err
+		return nil, calibrationReport{}, err
 	}
 	cal := calibrationReport{Reliability: rel}
 	if c.calibrate != "" {
 		if cal.Fitted, err = ev.fitCalibration(root, rel, c.calibrate); err != nil {
-			return op, cal, err
+			return nil, cal, err
 		}
 	}
 	return op, cal, nil
@@ -136,7 +141,7 @@ func (ev *evaluation) fitCalibration(root string, before metrics.Reliability, pa
 	}
 	youden, err := metrics.Youden(scores, positive)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("-calibrate: choosing the threshold: %w", err)
 	}
 	after, err := reliability(scaled, labels)
 	if err != nil {
@@ -158,14 +163,18 @@ func (ev *evaluation) fitCalibration(root string, before metrics.Reliability, pa
 // writeOperatingTable prints the operating points and the calibration
 // under eval's table.
 func (r *evalSummary) writeOperatingTable(w io.Writer, pos string) error {
-	y, s := r.OperatingPoints.Youden, r.OperatingPoints.TargetSensitivity
-	fmt.Fprintf(w, "\noperating points (%s when its probability is at least the threshold):\n", pos)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "  argmax\t\tsensitivity %.4f\tspecificity %.4f\n", r.Sensitivity, r.Specificity)
-	fmt.Fprintf(tw, "  Youden's J %.4f\tthreshold %.6f\tsensitivity %.4f\tspecificity %.4f\n", y.J, y.Threshold, y.Sensitivity, y.Specificity)
-	fmt.Fprintf(tw, "  sensitivity ≥ %.2f\tthreshold %.6f\tsensitivity %.4f\tspecificity %.4f\n", s.Target, s.Threshold, s.Sensitivity, s.Specificity)
-	if err := tw.Flush(); err != nil {
-		return err
+	if op := r.OperatingPoints; op != nil {
+		y, s := op.Youden, op.TargetSensitivity
+		fmt.Fprintf(w, "\noperating points (%s when its probability is at least the threshold):\n", pos)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "  argmax\t\tsensitivity %.4f\tspecificity %.4f\n", r.Sensitivity, r.Specificity)
+		fmt.Fprintf(tw, "  Youden's J %.4f\tthreshold %.6f\tsensitivity %.4f\tspecificity %.4f\n", y.J, y.Threshold, y.Sensitivity, y.Specificity)
+		fmt.Fprintf(tw, "  sensitivity ≥ %.2f\tthreshold %.6f\tsensitivity %.4f\tspecificity %.4f\n", s.Target, s.Threshold, s.Sensitivity, s.Specificity)
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(w, "\nno operating points: the folder holds one class only\n")
 	}
 	_, err := fmt.Fprintf(w, "expected calibration error (%d bins): %.4f\n", len(r.Calibration.Bins), r.Calibration.ECE)
 	if f := r.Calibration.Fitted; f != nil && err == nil {

@@ -224,3 +224,21 @@ func TestServeThresholdField(t *testing.T) {
 		t.Errorf("/api/info without the default threshold: %s", body)
 	}
 }
+
+func TestEvalOneClassHasNoOperatingPoints(t *testing.T) {
+	root := evalFolder(t)
+	for _, name := range []string{"a.png", "b.png"} {
+		os.Remove(filepath.Join(root, "NORMAL", name))
+	}
+	e, out, errOut := testEnv(nil)
+	if code := run(context.Background(), []string{"eval", "-weights", fixtureWeights, "-json", root}, e); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if s := out.String(); strings.Contains(s, "operating_points") || !strings.Contains(s, `"ece"`) {
+		t.Errorf("one class: %s", s)
+	}
+	e, _, errOut = testEnv(nil)
+	if code := run(context.Background(), []string{"eval", "-weights", fixtureWeights, "-calibrate", filepath.Join(t.TempDir(), "c.json"), root}, e); code != 1 || !strings.Contains(errOut.String(), "both classes") {
+		t.Errorf("-calibrate on one class: exit %d, %q", code, errOut)
+	}
+}
