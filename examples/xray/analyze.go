@@ -87,9 +87,6 @@ func imageBlock(res *xray.Result, lang prompt.Lang) string {
 func reportFooter(res *xray.Result) string {
 	r := res.Report
 	s := fmt.Sprintf("_model: %s %s · report: %s", res.Prediction.Label, prompt.FormatPercent(res.Prediction.Probs[res.Prediction.Index]), r.Backend)
-	if d := decisionText(res.Decision, prompt.English); d != "" {
-		s += " · " + d
-	}
 	if r.Model != "" {
 		s += " (" + r.Model + ")"
 	}
@@ -98,6 +95,9 @@ func reportFooter(res *xray.Result) string {
 	}
 	if r.Truncated {
 		s += " · the answer was cut at the token limit"
+	}
+	if d := decisionText(res.Decision, prompt.English); d != "" {
+		s += " · " + d
 	}
 	return s + "_"
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,6 +98,11 @@ func TestAnalyzeThresholdReachesTheReport(t *testing.T) {
 	}
 	if len(row.Calibration.Lines) < 2 || !strings.Contains(row.Report.Markdown, "Decision threshold") || !strings.Contains(row.Report.Markdown, "sensitivity") {
 		t.Errorf("lines %q, report:\n%s", row.Calibration.Lines, row.Report.Markdown)
+	}
+	e, out, _ = testEnv(nil)
+	run(context.Background(), slices.DeleteFunc(args, func(a string) bool { return a == "-json" }), e)
+	if !strings.Contains(out.String(), "(offline-template) · Decision threshold: PNEUMONIA is called when") {
+		t.Errorf("text output without the threshold in its footer:\n%s", out)
 	}
 }
 
