@@ -34,7 +34,8 @@ type evalFlags struct {
 // run measures the model on the labelled folder args[0] and prints the
 // metrics as a table, or as JSON with -json.
 func (f *evalFlags) run(ctx context.Context, args []string, e env) error {
-	if err := f.calib.check(); err != nil {
+	cal, err := f.calib.check()
+	if err != nil {
 		return err
 	}
 	a, err := f.model.open()
@@ -57,11 +58,11 @@ func (f *evalFlags) run(ctx context.Context, args []string, e env) error {
 			return err
 		}
 	}
-	ev, err := evaluate(ctx, a, root, cases, pos, e)
+	ev, err := evaluate(ctx, a, root, cases, pos, cal, e)
 	if err != nil {
 		return err
 	}
-	ev.summary = evalSummary{Report: ev.report}
+	ev.summary = evalSummary{Report: ev.report, Applied: cal}
 	if ev.summary.OperatingPoints, ev.summary.Calibration, err = f.calib.operatingAndCalibration(ev, root); err != nil {
 		return err
 	}
@@ -133,9 +134,9 @@ type evaluation struct {
 }
 
 // evaluate classifies every case, the next images decoded while the
-// network runs (Analyzer.PredictAll), and computes the metrics. The first
-// image that fails stops it.
-func evaluate(ctx context.Context, a *xray.Analyzer, root string, cases []evalCase, pos int, e env) (*evaluation, error) {
+// network runs (Analyzer.PredictAll), decides each with cal (nil: argmax)
+// and computes the metrics. The first image that fails stops it.
+func evaluate(ctx context.Context, a *xray.Analyzer, root string, cases []evalCase, pos int, cal *xray.Calibration, e env) (*evaluation, error) {
 	ev := &evaluation{classes: a.Model().Classes(), pos: pos, cases: cases, preds: make([]resnet.Prediction, len(cases))}
 	paths := make([]string, len(cases))
 	for i, c := range cases {
@@ -145,6 +146,11 @@ func evaluate(ctx context.Context, a *xray.Analyzer, root string, cases []evalCa
 	err := a.PredictAll(ctx, len(cases), imageFiles(paths), func(i int, p resnet.Prediction, err error) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", cases[i].rel, imageError(err))
+		}
+		if cal != nil {
+			if p, err = cal.Apply(ev.classes, p); err != nil {
+				return err
+			}
 		}
 		ev.preds[i] = p
 		bar.done(i + 1)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,20 +19,29 @@ import (
 type calibrationFlags struct {
 	targetSensitivity float64
 	calibrate         string
+	calibration       string
 }
 
 // register declares -target-sensitivity and -calibrate on fs.
 func (c *calibrationFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&c.targetSensitivity, "target-sensitivity", 0.95, "also report the highest threshold that finds at least this share of the positive class")
 	fs.StringVar(&c.calibrate, "calibrate", "", "fit a temperature on this folder and write it, with the Youden threshold, to this JSON file for -calibration (use a validation split, not the test split you report on)")
+	fs.StringVar(&c.calibration, "calibration", "", "decide each image with the temperature and threshold in this file (from eval -calibrate on a validation split): the metrics at that operating point")
 }
 
-// check refuses a target sensitivity that is not a share.
-func (c *calibrationFlags) check() error {
+// check refuses a target sensitivity that is not a share and reads
+// -calibration (nil without it).
+func (c *calibrationFlags) check() (*xray.Calibration, error) {
 	if !(c.targetSensitivity >= 0 && c.targetSensitivity <= 1) {
-		return fmt.Errorf("-target-sensitivity %v: want a share between 0 and 1", c.targetSensitivity)
+		return nil, fmt.Errorf("-target-sensitivity %v: want a share between 0 and 1", c.targetSensitivity)
 	}
-	return nil
+	if c.calibration == "" {
+		return nil, nil
+	}
+	if c.calibrate != "" {
+		return nil, errors.New("-calibrate fits on the network's own probabilities: leave out -calibration")
+	}
+	return xray.ReadCalibration(c.calibration)
 }
 
 // operatingJSON is the "operating_points" object of eval's report: two
@@ -71,6 +81,10 @@ type evalSummary struct {
 	// there is no ROC curve to choose a point on.
 	OperatingPoints *operatingJSON    `json:"operating_points,omitempty"`
 	Calibration     calibrationReport `json:"calibration"`
+	// Applied is the -calibration every image was decided with: the
+	// metrics, points and ECE above are those of its probabilities and
+	// threshold. Nil: the network's own, at argmax.
+	Applied *xray.Calibration `json:"applied_calibration,omitempty"`
 }
 
 // operatingAndCalibration computes the operating points (nil for a
@@ -167,7 +181,11 @@ func (r *evalSummary) writeOperatingTable(w io.Writer, pos string) error {
 		y, s := op.Youden, op.TargetSensitivity
 		fmt.Fprintf(w, "\noperating points (%s when its probability is at least the threshold):\n", pos)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "  argmax\t\tsensitivity %.4f\tspecificity %.4f\n", r.Sensitivity, r.Specificity)
+		decided := "  argmax\t"
+		if c := r.Applied; c != nil {
+			decided = fmt.Sprintf("  -calibration\tT %.4f, threshold %.6f", c.Temperature, c.Threshold)
+		}
+		fmt.Fprintf(tw, "%s\tsensitivity %.4f\tspecificity %.4f\n", decided, r.Sensitivity, r.Specificity)
 		fmt.Fprintf(tw, "  Youden's J %.4f\tthreshold %.6f\tsensitivity %.4f\tspecificity %.4f\n", y.J, y.Threshold, y.Sensitivity, y.Specificity)
 		fmt.Fprintf(tw, "  sensitivity ≥ %.2f\tthreshold %.6f\tsensitivity %.4f\tspecificity %.4f\n", s.Target, s.Threshold, s.Sensitivity, s.Specificity)
 		if err := tw.Flush(); err != nil {

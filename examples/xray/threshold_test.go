@@ -182,6 +182,28 @@ func TestEvalCalibrate(t *testing.T) {
 	if got, _ := row["calibration"].(map[string]any); got == nil || got["temperature"] != cal.Temperature || row["threshold"] != cal.Threshold {
 		t.Errorf("classify -calibration: %v", row)
 	}
+	// eval decides with it: the confusion at the file's threshold, and the
+	// file itself refused next to -calibrate.
+	e, out, errOut = testEnv(nil)
+	if code := run(context.Background(), []string{"eval", "-weights", fixtureWeights, "-json", "-calibration", calPath, root}, e); code != 0 {
+		t.Fatalf("eval -calibration: exit %d: %s", code, errOut)
+	}
+	var applied struct {
+		Confusion struct{ TP, FP int }
+		Applied   *xray.Calibration `json:"applied_calibration"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &applied); err != nil || applied.Applied == nil || applied.Applied.Threshold != cal.Threshold {
+		t.Errorf("eval -calibration: %+v, %v", applied, err)
+	}
+	// Youden's threshold on the scaled probabilities of the same folder
+	// finds exactly its own sensitivity: TP = sensitivity × 2 positives.
+	if want := int(cal.Fit.Sensitivity*2 + 0.5); applied.Confusion.TP != want {
+		t.Errorf("eval -calibration: TP %d, the fit's sensitivity %v of 2 gives %d", applied.Confusion.TP, cal.Fit.Sensitivity, want)
+	}
+	e, _, errOut = testEnv(nil)
+	if code := run(context.Background(), []string{"eval", "-weights", fixtureWeights, "-calibration", calPath, "-calibrate", calPath, root}, e); code != 1 || !strings.Contains(errOut.String(), "leave out -calibration") {
+		t.Errorf("-calibrate with -calibration: exit %d, %q", code, errOut)
+	}
 	// The table shows the operating points.
 	e, out, _ = testEnv(nil)
 	run(context.Background(), []string{"eval", "-weights", fixtureWeights, root}, e)
