@@ -25,6 +25,11 @@ type Options struct {
 	// Concurrency bounds the gradient graphs running at once; 0 means
 	// GOMAXPROCS. The model's own bound is set with resnet.WithConcurrency.
 	Concurrency int
+	// Calibration, when not nil, decides every analysis's label (a
+	// temperature, a threshold; see Calibration.Decide) unless the
+	// request brings its own. Predict, PredictBatch and PredictAll return
+	// the network's own answer.
+	Calibration *Calibration
 }
 
 // Analyzer runs the whole pipeline on chest X-rays: preprocessing,
@@ -35,6 +40,7 @@ type Analyzer struct {
 	explainer *gradcam.Explainer
 	llm       llm.Client
 	pre       preprocess.Options
+	cal       *Calibration
 }
 
 // Open loads the checkpoint at path and returns an Analyzer for it.
@@ -57,7 +63,7 @@ func New(m *resnet.Model, opts *Options) *Analyzer {
 	if client == nil {
 		client = llm.Offline{}
 	}
-	return &Analyzer{model: m, explainer: gradcam.NewExplainer(m, o.Concurrency), llm: client, pre: o.Preprocess}
+	return &Analyzer{model: m, explainer: gradcam.NewExplainer(m, o.Concurrency), llm: client, pre: o.Preprocess, cal: o.Calibration}
 }
 
 // Model returns the classifier.
@@ -94,6 +100,11 @@ type Request struct {
 	// Result.TTA holds the spread. A CAM stays that of the plain image,
 	// explaining the plain prediction's class unless CAM.Target names one.
 	TTA bool
+	// Calibration, when not nil, decides the label instead of
+	// Options.Calibration (see Calibration.Decide); when it decides a
+	// class other than the network's and CAM.Target is empty, the CAM
+	// explains the decided class.
+	Calibration *Calibration
 	// Lang is the report's language; "" means prompt.DefaultLang.
 	Lang prompt.Lang
 	// ReportOptions are passed to llm.WriteReport (streaming, templates).
@@ -108,10 +119,13 @@ type Result struct {
 	// Input is the decoded image and the network input made from it.
 	Input *preprocess.Input
 	// Prediction is the classifier's answer: with Request.TTA, the mean
-	// over the variants (see PredictTTA).
+	// over the variants (see PredictTTA); with a calibration, as it
+	// decided (the temperature and threshold act on the TTA mean).
 	Prediction resnet.Prediction
 	// TTA is set when Request.TTA was: the spread across the variants.
 	TTA *TTAResult
+	// Decision says how a calibration decided the label; nil without one.
+	Decision *prompt.Decision
 	// CAM is set when a CAM was asked for, or needed for the report.
 	CAM *gradcam.Result
 	// Report is set when Request.Report was.
@@ -199,6 +213,9 @@ func (a *Analyzer) run(ctx context.Context, in *preprocess.Input, req Request, d
 			return nil, err
 		}
 	}
+	if err := a.decide(ctx, in, req, res); err != nil {
+		return nil, err
+	}
 	req.progress(StagePredicted, res)
 	if res.CAM != nil {
 		req.progress(StageExplained, res)
@@ -217,6 +234,10 @@ func (a *Analyzer) run(ctx context.Context, in *preprocess.Input, req Request, d
 // ReportInputs gathers what the report prompt needs from a result.
 func ReportInputs(classes []string, r *Result, lang prompt.Lang) prompt.ReportInputs {
 	in := prompt.ReportInputs{Classes: classes, Probs: r.Prediction.Probs, Pred: r.Prediction.Index, Lang: lang, TTA: r.TTA.Clone()}
+	if r.Decision != nil {
+		d := *r.Decision
+		in.Decision = &d
+	}
 	if r.Input != nil {
 		in.Image = ImageFacts(r.Input.DICOM)
 	}

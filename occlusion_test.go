@@ -2,7 +2,6 @@ package xray
 
 import (
 	"context"
-	"image"
 	"slices"
 	"testing"
 
@@ -15,15 +14,7 @@ import (
 // its occlusion checks, leaves the caller's options alone, and the checks
 // and fused layers reach the report inputs.
 func TestOcclusionRequest(t *testing.T) {
-	a, err := Open("resnet/testdata/resnet18_narrow.pth", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	img := image.NewGray(image.Rect(0, 0, 64, 80))
-	for i := range img.Pix {
-		img.Pix[i] = uint8(i * 13 % 256)
-	}
+	a, img := narrowAnalyzer(t)
 	ctx := context.Background()
 	res, err := a.AnalyzeImage(ctx, img, Request{Occlusion: true})
 	if err != nil {

@@ -102,4 +102,14 @@ type phrases struct {
 	TTAAgree    string `json:"tta_agree"`
 	TTADisagree string `json:"tta_disagree"`
 	TTACaution  string `json:"tta_caution"`
+	// ThresholdLine says which threshold decided: the positive class, the
+	// threshold, its probability, the class decided (%s each).
+	ThresholdLine string `json:"threshold_line"`
+	// ThresholdChanged: the class of the highest probability, the class
+	// the threshold decided instead (%s each).
+	ThresholdChanged string `json:"threshold_changed"`
+	// ThresholdWhy explains in plain words why the threshold matters.
+	ThresholdWhy string `json:"threshold_why"`
+	// CalibrationTemperature: the temperature (%.2f).
+	CalibrationTemperature string `json:"calibration_temperature"`
 }

@@ -62,6 +62,9 @@ type ReportInputs struct {
 	// TTA, when set, is the test-time augmentation behind Probs: the
 	// spread across the variants and whether they agree.
 	TTA *tta.Result `json:"tta,omitempty"`
+	// Decision, when set, says which decision threshold or temperature
+	// decided the label (DescribeThreshold); Pred is the class decided.
+	Decision *Decision `json:"decision,omitempty"`
 	// Lang is the report language; empty means DefaultLang.
 	Lang Lang `json:"lang,omitempty"`
 	// Extras are further facts for the model, listed sorted by key.
@@ -93,6 +96,9 @@ func (in ReportInputs) Validate() error {
 		return err
 	}
 	if err := validTTA(in.TTA, len(in.Classes)); err != nil {
+		return err
+	}
+	if err := validDecision(in.Decision); err != nil {
 		return err
 	}
 	if l := in.Lang.orDefault(); !l.Valid() {
@@ -130,6 +136,10 @@ func (in ReportInputs) clone() ReportInputs {
 		out.Image = &f
 	}
 	out.TTA = in.TTA.Clone()
+	if in.Decision != nil {
+		d := *in.Decision
+		out.Decision = &d
+	}
 	return out
 }
 
@@ -211,6 +221,10 @@ type TemplateData struct {
 	// empty without TTA.
 	TTALines   []string
 	TTACaution string
+	// ThresholdLines say which decision threshold decided and why it
+	// matters (DescribeThreshold); nil when the highest probability
+	// decided as usual.
+	ThresholdLines []string
 	// Extras are ReportInputs.Extras sorted by key.
 	Extras []KeyValue
 	// Disclaimer is the not-a-diagnosis notice in Lang.
@@ -237,6 +251,7 @@ func NewTemplateData(in ReportInputs) (TemplateData, error) {
 		ImageWarnings:  ImageWarnings(in.Image, lang),
 		TTALines:       DescribeTTA(in.TTA, lang),
 		TTACaution:     TTACaution(in.TTA, lang),
+		ThresholdLines: DescribeThreshold(in.Decision, lang),
 		HasNotes:       in.Notes != nil && !in.Notes.Empty,
 		Disclaimer:     Disclaimer(lang),
 		Inputs:         in.clone(),

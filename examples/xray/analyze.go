@@ -25,7 +25,7 @@ func (f *analyzeFlags) run(ctx context.Context, paths []string, e env) error {
 		return err
 	}
 	defer a.Close()
-	req := xray.Request{CAM: opts.cam, Report: true, Lang: opts.lang, TTA: opts.tta}
+	req := xray.Request{CAM: opts.cam, Report: true, Lang: opts.lang, TTA: opts.tta, Calibration: opts.cal}
 	return forEachImage(ctx, e, "analyze", paths, f.asJSON, func(_ int, path string, data []byte) error {
 		return f.analyzeOne(ctx, a, path, data, req, e)
 	})
@@ -54,11 +54,12 @@ func (f *analyzeFlags) analyzeOne(ctx context.Context, a *xray.Analyzer, path st
 	if f.asJSON {
 		return writeJSONLine(e.stdout, struct {
 			predictionJSON
+			decisionJSON
 			CAM    *camJSON    `json:"cam"`
 			Image  *imageJSON  `json:"image,omitempty"`
 			TTA    *ttaJSON    `json:"tta,omitempty"`
 			Report *llm.Report `json:"report"`
-		}{newPredictionJSON(path, a.Model().Classes(), res.Prediction), newCAMJSON(res.CAM, nil), newImageJSON(res, req.Lang), newTTAJSON(res.TTA, req.Lang), res.Report})
+		}{newPredictionJSON(path, a.Model().Classes(), res.Prediction), newDecisionJSON(res.Decision, req.Lang), newCAMJSON(res.CAM, nil), newImageJSON(res, req.Lang), newTTAJSON(res.TTA, req.Lang), res.Report})
 	}
 	if f.stream {
 		_, err = fmt.Fprintf(e.stdout, "\n\n%s%s%s\n\n", imageBlock(res, req.Lang), ttaBlock(res, req.Lang), reportFooter(res))
@@ -95,6 +96,9 @@ func reportFooter(res *xray.Result) string {
 	}
 	if r.Truncated {
 		s += " · the answer was cut at the token limit"
+	}
+	if d := decisionText(res.Decision, prompt.English); d != "" {
+		s += " · " + d
 	}
 	return s + "_"
 }

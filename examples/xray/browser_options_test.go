@@ -14,7 +14,8 @@ import (
 // TestBrowserImageFactsAndOptions drops a LATERAL DICOM file on the page
 // with the occlusion check, TTA and the fused layers chosen: the result panel
 // shows the server's warning, styled as a warning, the view line, the
-// fused-layers line, the occlusion lines and the TTA line.
+// fused-layers line, the occlusion lines, the TTA line and the decision
+// threshold set in the form.
 func TestBrowserImageFactsAndOptions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -31,6 +32,7 @@ func TestBrowserImageFactsAndOptions(t *testing.T) {
   document.getElementById("tta").checked = true;
   document.getElementById("layer").value = "layer2+layer3+layer4";
   document.getElementById("report").checked = false;
+  document.getElementById("threshold").value = "0.99";
   return document.getElementById("layer").value;
 })()`, base64.StdEncoding.EncodeToString(dicomFixture(t, "g8_mono1.dcm")))
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/"), waitTrue(`document.querySelectorAll("#method option").length > 1`)); err != nil {
@@ -46,7 +48,8 @@ func TestBrowserImageFactsAndOptions(t *testing.T) {
   document.getElementById("imageLines").textContent,
   document.getElementById("notes").textContent,
   document.getElementById("imageFacts").hidden,
-  document.getElementById("tta").hidden ? "" : document.getElementById("ttaLines").textContent]`))
+  document.getElementById("ttaResult").hidden ? "" : document.getElementById("ttaLines").textContent,
+  document.getElementById("decision").hidden ? "" : document.getElementById("decision").textContent]`))
 	warn, lines, notes := got[0].(string), got[1].(string), got[2].(string)
 	if !strings.Contains(warn, "LATERAL") || !strings.Contains(warn, trainedOn) || got[3] != false {
 		t.Errorf("warning %q, facts hidden %v", warn, got[3])
@@ -60,5 +63,8 @@ func TestBrowserImageFactsAndOptions(t *testing.T) {
 	}
 	if tta := got[4].(string); !strings.Contains(tta, "Test-time augmentation over 7 small changes") {
 		t.Errorf("the page's TTA line %q", tta)
+	}
+	if d := got[5].(string); !strings.Contains(d, "Decision threshold: PNEUMONIA is called when its probability is at least 99.00%") {
+		t.Errorf("the page does not show the threshold that decided: %q", d)
 	}
 }

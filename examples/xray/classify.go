@@ -28,6 +28,8 @@ type classifyFlags struct {
 	colormap string
 	graph    string
 	tta      bool
+	decision decisionFlags
+	cal      *xray.Calibration // resolved from decision by open
 }
 
 // run classifies each image and prints a line for it; with -cam it also
@@ -61,6 +63,7 @@ func (f *classifyFlags) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&f.colormap, "colormap", "jet", "overlay colormap: jet, viridis or inferno (the last two are safe for red-green colour blindness)")
 	registerTTA(fs, &f.tta)
 	fs.StringVar(&f.graph, "graph", "", "write the CAM's Gorgonia graph (forward and backward) in Graphviz dot format to this file")
+	f.decision.register(fs)
 }
 
 // open checks the flags, loads the model and resolves the CAM options
@@ -68,6 +71,9 @@ func (f *classifyFlags) register(fs *flag.FlagSet, e env) {
 func (f *classifyFlags) open() (*xray.Analyzer, *gradcam.Options, gradcam.Table, error) {
 	cmap, err := gradcam.ColormapByName(f.colormap)
 	if err != nil {
+		return nil, nil, gradcam.Table{}, err
+	}
+	if f.cal, err = f.decision.resolve(); err != nil {
 		return nil, nil, gradcam.Table{}, err
 	}
 	var camOpts *gradcam.Options
@@ -92,7 +98,7 @@ func (f *classifyFlags) open() (*xray.Analyzer, *gradcam.Options, gradcam.Table,
 // classifyOne classifies one image, writes its CAM files and prints its
 // line.
 func (f *classifyFlags) classifyOne(ctx context.Context, a *xray.Analyzer, path, name string, data []byte, camOpts *gradcam.Options, cmap gradcam.Table, e env) error {
-	req := xray.Request{TTA: f.tta}
+	req := xray.Request{TTA: f.tta, Calibration: f.cal}
 	if f.camDir != "" {
 		req.CAM = camOpts
 	}
@@ -118,6 +124,9 @@ func (f *classifyFlags) classifyAll(ctx context.Context, a *xray.Analyzer, paths
 	failed := imageFailures{e: e, command: "classify", asJSON: f.asJSON}
 	err := predictAll(ctx, a, paths, f.tta, func(i int, res *xray.Result, err error) error {
 		if err == nil {
+			err = decide(f.cal, classes, res)
+		}
+		if err == nil {
 			err = f.printLine(e, paths[i], classes, res, nil)
 		}
 		if err != nil {
@@ -136,9 +145,10 @@ func (f *classifyFlags) classifyAll(ctx context.Context, a *xray.Analyzer, paths
 func (f *classifyFlags) printLine(e env, path string, classes []string, res *xray.Result, files map[string]string) error {
 	line := struct {
 		predictionJSON
+		decisionJSON
 		CAM *camJSON `json:"cam,omitempty"`
 		TTA *ttaJSON `json:"tta,omitempty"`
-	}{predictionJSON: newPredictionJSON(path, classes, res.Prediction), TTA: newTTAJSON(res.TTA, prompt.English)}
+	}{predictionJSON: newPredictionJSON(path, classes, res.Prediction), decisionJSON: newDecisionJSON(res.Decision, prompt.English), TTA: newTTAJSON(res.TTA, prompt.English)}
 	if res.CAM != nil {
 		line.CAM = newCAMJSON(res.CAM, files)
 	}
@@ -160,7 +170,11 @@ func humanLine(path string, classes []string, res *xray.Result) string {
 		}
 		fmt.Fprintf(&b, "%s %s", c, prompt.FormatPercent(p.Probs[i]))
 	}
-	b.WriteString(")" + ttaText(res, prompt.English))
+	b.WriteString(")")
+	if d := decisionText(res.Decision, prompt.English); d != "" {
+		b.WriteString("; " + d)
+	}
+	b.WriteString(ttaText(res, prompt.English))
 	if c := res.CAM; c != nil {
 		fmt.Fprintf(&b, "; %s@%s peak in the %s", c.Method, c.Layer, prompt.ZoneName(c.Notes.PeakZone, prompt.English))
 		if c.Notes.BorderAttention {

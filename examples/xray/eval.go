@@ -30,11 +30,16 @@ type evalFlags struct {
 	out      string
 	positive string
 	tta      bool
+	calib    calibrationFlags
 }
 
 // run measures the model on the labelled folder args[0] and prints the
 // metrics as a table, or as JSON with -json.
 func (f *evalFlags) run(ctx context.Context, args []string, e env) error {
+	cal, err := f.calib.check()
+	if err != nil {
+		return err
+	}
 	a, err := f.model.open()
 	if err != nil {
 		return err
@@ -56,12 +61,17 @@ func (f *evalFlags) run(ctx context.Context, args []string, e env) error {
 		}
 	}
 	start := time.Now()
-	ev, err := evaluate(ctx, a, root, cases, pos, e)
+	ev, err := evaluate(ctx, a, root, cases, pos, cal, e)
 	if err != nil {
 		return err
 	}
+	plainTime := time.Since(start)
+	ev.summary = evalSummary{Report: ev.report, Applied: cal}
+	if ev.summary.OperatingPoints, ev.summary.Calibration, err = f.calib.operatingAndCalibration(ev, root); err != nil {
+		return err
+	}
 	if f.tta {
-		if ev.tta, err = evaluateTTA(ctx, a, root, ev, time.Since(start), e); err != nil {
+		if ev.tta, err = evaluateTTA(ctx, a, root, ev, cal, plainTime, e); err != nil {
 			return err
 		}
 	}
@@ -84,9 +94,10 @@ func (f *evalFlags) register(fs *flag.FlagSet, e env) {
 	f.model.register(fs, e)
 	fs.BoolVar(&f.asJSON, "json", false, "print the metrics as one JSON object instead of a table")
 	fs.StringVar(&f.tsv, "tsv", "", "also write per-image predictions to this TSV file")
-	fs.StringVar(&f.out, "out", "", "also write predictions.tsv, metrics.json, roc.png, pr.png and confusion.png into this directory (and predictions_tta.tsv with -tta)")
+	fs.StringVar(&f.out, "out", "", "also write predictions.tsv, metrics.json, roc.png, pr.png, confusion.png and reliability.png into this directory (and predictions_tta.tsv with -tta)")
 	registerTTA(fs, &f.tta)
-	fs.StringVar(&f.positive, "positive", "PNEUMONIA", "the class counted as positive for sensitivity, F1 and AUC")
+	fs.StringVar(&f.positive, "positive", xray.PositiveClass, "the class counted as positive for sensitivity, F1 and AUC")
+	f.calib.register(fs)
 }
 
 // write writes the files -tsv and -out ask for.
@@ -132,18 +143,20 @@ type evaluation struct {
 	preds   []resnet.Prediction
 	report  metrics.Report
 	tta     *ttaEvaluation // with -tta
+	// summary adds the operating points and the calibration to report.
+	summary evalSummary
 }
 
 // evaluate classifies every case, the next images decoded while the
-// network runs (Analyzer.PredictAll), and computes the metrics. The first
-// image that fails stops it.
-func evaluate(ctx context.Context, a *xray.Analyzer, root string, cases []evalCase, pos int, e env) (*evaluation, error) {
-	return classifyCases(ctx, a, root, cases, pos, false, e, nil)
+// network runs (Analyzer.PredictAll), decides each with cal (nil: argmax)
+// and computes the metrics. The first image that fails stops it.
+func evaluate(ctx context.Context, a *xray.Analyzer, root string, cases []evalCase, pos int, cal *xray.Calibration, e env) (*evaluation, error) {
+	return classifyCases(ctx, a, root, cases, pos, false, cal, e, nil)
 }
 
 // classifyCases is evaluate, under test-time augmentation with withTTA;
-// seen, when not nil, is also handed each case's result.
-func classifyCases(ctx context.Context, a *xray.Analyzer, root string, cases []evalCase, pos int, withTTA bool, e env, seen func(i int, res *xray.Result)) (*evaluation, error) {
+// seen, when not nil, is also handed each case's decided result.
+func classifyCases(ctx context.Context, a *xray.Analyzer, root string, cases []evalCase, pos int, withTTA bool, cal *xray.Calibration, e env, seen func(i int, res *xray.Result)) (*evaluation, error) {
 	ev := &evaluation{classes: a.Model().Classes(), pos: pos, cases: cases, preds: make([]resnet.Prediction, len(cases))}
 	paths := make([]string, len(cases))
 	for i, c := range cases {
@@ -153,6 +166,9 @@ func classifyCases(ctx context.Context, a *xray.Analyzer, root string, cases []e
 	err := predictAll(ctx, a, paths, withTTA, func(i int, res *xray.Result, err error) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", cases[i].rel, imageError(err))
+		}
+		if err := decide(cal, ev.classes, res); err != nil {
+			return err
 		}
 		ev.preds[i] = res.Prediction
 		if seen != nil {

@@ -34,7 +34,10 @@ func (ev *evaluation) writeTable(w io.Writer, root string) error {
 	fmt.Fprintf(tw, "\n\tpredicted %s\tpredicted %s\n", neg, pos)
 	fmt.Fprintf(tw, "true %s\t%d\t%d\n", neg, c.TN, c.FP)
 	fmt.Fprintf(tw, "true %s\t%d\t%d\n", pos, c.FN, c.TP)
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return ev.summary.writeOperatingTable(w, pos)
 }
 
 // negative names the cases that are not of the positive class: the other
@@ -48,8 +51,8 @@ func (ev *evaluation) negative() string {
 
 // writeDir writes into dir the per-image predictions (predictions.tsv),
 // the metrics (metrics.json, the object -json prints) and the plots:
-// roc.png, pr.png and confusion.png; with -tta also the TTA means'
-// predictions_tta.tsv.
+// roc.png, pr.png, confusion.png and reliability.png; with -tta also the
+// TTA means' predictions_tta.tsv.
 func (ev *evaluation) writeDir(dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, "predictions.tsv"), []byte(ev.tsv()), 0o644); err != nil {
 		return err
@@ -65,6 +68,9 @@ func (ev *evaluation) writeDir(dir string) error {
 	}
 	pos, neg := ev.classes[ev.pos], ev.negative()
 	if err := plots.Confusion(filepath.Join(dir, "confusion.png"), ev.report.Confusion, neg, pos); err != nil {
+		return err
+	}
+	if err := ev.summary.writeReliability(dir); err != nil {
 		return err
 	}
 	scores, _, positive := ev.outcomes()

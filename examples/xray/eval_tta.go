@@ -25,12 +25,13 @@ type ttaEvaluation struct {
 
 // evaluateTTA classifies plain's cases again under test-time
 // augmentation (Analyzer.PredictAllTTA) and computes the metrics;
-// plainTime is how long the plain pass took.
-func evaluateTTA(ctx context.Context, a *xray.Analyzer, root string, plain *evaluation, plainTime time.Duration, e env) (*ttaEvaluation, error) {
+// each TTA mean is decided with cal (nil: argmax), as the plain pass's
+// predictions were; plainTime is how long the plain pass took.
+func evaluateTTA(ctx context.Context, a *xray.Analyzer, root string, plain *evaluation, cal *xray.Calibration, plainTime time.Duration, e env) (*ttaEvaluation, error) {
 	t := &ttaEvaluation{plainTime: plainTime}
 	fmt.Fprintf(e.stderr, "eval: test-time augmentation, %d variants per image\n", len(tta.Default()))
 	start := time.Now()
-	ev, err := classifyCases(ctx, a, root, plain.cases, plain.pos, true, e, func(i int, res *xray.Result) {
+	ev, err := classifyCases(ctx, a, root, plain.cases, plain.pos, true, cal, e, func(i int, res *xray.Result) {
 		if res.Prediction.Index != plain.preds[i].Index {
 			t.changed++
 		}
@@ -66,16 +67,16 @@ type ttaEvalJSON struct {
 func (ev *evaluation) evalJSON() any {
 	t := ev.tta
 	if t == nil {
-		return ev.report
+		return ev.summary
 	}
 	var names []string
 	for _, v := range tta.Default() {
 		names = append(names, v.Name)
 	}
 	return struct {
-		metrics.Report
+		evalSummary
 		TTA ttaEvalJSON `json:"tta"`
-	}{ev.report, ttaEvalJSON{Variants: names, Metrics: t.report, PlainSeconds: t.plainTime.Seconds(), TTASeconds: t.ttaTime.Seconds(),
+	}{ev.summary, ttaEvalJSON{Variants: names, Metrics: t.report, PlainSeconds: t.plainTime.Seconds(), TTASeconds: t.ttaTime.Seconds(),
 		LabelChanged: t.changed, VariantsDisagree: t.unstable}}
 }
 

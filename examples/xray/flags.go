@@ -175,10 +175,11 @@ func (r *reportFlags) client(e env) (llm.Client, error) {
 // pipelineFlags are the flags of the commands that run the whole pipeline,
 // model → CAM → report: analyze and serve.
 type pipelineFlags struct {
-	model  modelFlags
-	cam    camFlags
-	report reportFlags
-	tta    bool
+	model    modelFlags
+	cam      camFlags
+	report   reportFlags
+	tta      bool
+	decision decisionFlags
 }
 
 // register declares the model, CAM and report flags on fs; langUsage is
@@ -188,6 +189,7 @@ func (p *pipelineFlags) register(fs *flag.FlagSet, e env, langUsage string) {
 	p.cam.register(fs)
 	p.report.register(fs, langUsage)
 	registerTTA(fs, &p.tta)
+	p.decision.register(fs)
 }
 
 // pipelineOptions are the checked values of pipelineFlags that apply to
@@ -196,6 +198,7 @@ type pipelineOptions struct {
 	cam  *gradcam.Options
 	lang prompt.Lang
 	tta  bool
+	cal  *xray.Calibration // nil: argmax decides
 }
 
 // open checks every flag, then reads -env-file, picks the report writer
@@ -215,6 +218,10 @@ func (p *pipelineFlags) open(e env) (*xray.Analyzer, pipelineOptions, error) {
 	if err != nil {
 		return nil, o, err
 	}
+	cal, err := p.decision.resolve()
+	if err != nil {
+		return nil, o, err
+	}
 	client, err := p.report.client(e)
 	if err != nil {
 		return nil, o, err
@@ -227,5 +234,5 @@ func (p *pipelineFlags) open(e env) (*xray.Analyzer, pipelineOptions, error) {
 	if err != nil {
 		return nil, o, err
 	}
-	return a, pipelineOptions{cam: camOpts, lang: lang, tta: p.tta}, nil
+	return a, pipelineOptions{cam: camOpts, lang: lang, tta: p.tta, cal: cal}, nil
 }

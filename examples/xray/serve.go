@@ -90,7 +90,7 @@ func (f *serveFlags) open(e env) (*xray.Analyzer, serverConfig, error) {
 	if err != nil {
 		return nil, serverConfig{}, err
 	}
-	cfg := serverConfig{CAM: *opts.cam, TTA: opts.tta, Lang: opts.lang, Colormap: f.colormap, MaxUpload: f.maxUpload,
+	cfg := serverConfig{CAM: *opts.cam, TTA: opts.tta, Lang: opts.lang, Colormap: f.colormap, Calibration: opts.cal, MaxUpload: f.maxUpload,
 		MaxConcurrent: f.concurrency, QueueWait: f.queueWait, Log: e.stderr}
 	return a, cfg, nil
 }

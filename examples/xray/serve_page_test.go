@@ -44,3 +44,24 @@ func TestPage(t *testing.T) {
 	}
 	serveGet(t, h, "/nope", http.StatusNotFound, "")
 }
+
+// TestPageIDsUnique checks that no two elements of the page share an id:
+// the script finds every control and panel by id, so a duplicate would
+// make it act on the wrong one (a result block once hid the TTA checkbox).
+func TestPageIDsUnique(t *testing.T) {
+	page, err := webFS.ReadFile("web/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\sid="([^"]+)"`).FindAllSubmatch(page, -1) {
+		id := string(m[1])
+		if seen[id] {
+			t.Errorf("id %q is used twice in index.html", id)
+		}
+		seen[id] = true
+	}
+	if len(seen) < 20 {
+		t.Fatalf("found only %d ids: the pattern no longer matches the page", len(seen))
+	}
+}

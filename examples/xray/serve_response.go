@@ -58,7 +58,7 @@ func (s *server) info() infoJSON {
 		Defaults: map[string]string{"method": d.Method.Name(), "layer": layer, "target": d.Target,
 			"colormap": s.cfg.Colormap, "lang": string(s.cfg.Lang), "aug_smooth": strconv.FormatBool(d.AugSmooth),
 			"eigen_smooth": strconv.FormatBool(d.EigenSmooth), "occlusion": strconv.FormatBool(d.Occlusion),
-			"tta": strconv.FormatBool(s.cfg.TTA)},
+			"tta": strconv.FormatBool(s.cfg.TTA), "threshold": s.defaultThreshold()},
 		Disclaimer:      map[string]string{"ko": prompt.Disclaimer(prompt.Korean), "en": prompt.Disclaimer(prompt.English)},
 		MaxConcurrent:   s.cfg.MaxConcurrent,
 		ReportByDefault: true,
@@ -74,6 +74,7 @@ type analyzeJSON struct {
 	Image *imageJSON `json:"image,omitempty"`
 	// TTA is set with the tta field: the test-time augmentation.
 	TTA *ttaJSON `json:"tta,omitempty"`
+	decisionJSON
 	camImages
 	Report     *llm.Report `json:"report"`
 	Lang       string      `json:"lang"`
@@ -111,15 +112,16 @@ func (s *server) result(res *xray.Result, ar *analyzeRequest) (*analyzeJSON, err
 func (s *server) resultWith(res *xray.Result, ar *analyzeRequest, imgs camImages) *analyzeJSON {
 	lang := ar.req.Lang
 	return &analyzeJSON{
-		Prediction: newAnalysisPrediction(s.a.Model().Classes(), res.Prediction),
-		CAM:        newCAMJSON(res.CAM, nil),
-		CAMText:    newCAMText(res.CAM, lang),
-		Image:      newImageJSON(res, lang),
-		TTA:        newTTAJSON(res.TTA, lang),
-		camImages:  imgs,
-		Report:     res.Report,
-		Lang:       string(lang),
-		Disclaimer: prompt.Disclaimer(lang),
+		Prediction:   newAnalysisPrediction(s.a.Model().Classes(), res.Prediction),
+		CAM:          newCAMJSON(res.CAM, nil),
+		CAMText:      newCAMText(res.CAM, lang),
+		Image:        newImageJSON(res, lang),
+		TTA:          newTTAJSON(res.TTA, lang),
+		decisionJSON: newDecisionJSON(res.Decision, lang),
+		camImages:    imgs,
+		Report:       res.Report,
+		Lang:         string(lang),
+		Disclaimer:   prompt.Disclaimer(lang),
 	}
 }
 

@@ -35,6 +35,9 @@ type serverConfig struct {
 	Lang prompt.Lang
 	// Colormap is the default overlay colormap; "" means jet.
 	Colormap string
+	// Calibration is the default decision (temperature, threshold); the
+	// form field threshold overrides its threshold. Nil: argmax decides.
+	Calibration *xray.Calibration
 	// MaxUpload bounds a request body in bytes; 0 means 32 MiB.
 	MaxUpload int64
 	// MaxConcurrent bounds the analyses running at once; 0 means the

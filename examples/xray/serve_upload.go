@@ -154,7 +154,11 @@ func (s *server) options(fields map[string]string) (*analyzeRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &analyzeRequest{req: xray.Request{CAM: &cam, Report: report, Lang: lang, TTA: withTTA}, colormap: cmap}, nil
+	cal, err := s.calibrationField(fields)
+	if err != nil {
+		return nil, err
+	}
+	return &analyzeRequest{req: xray.Request{CAM: &cam, Report: report, Lang: lang, TTA: withTTA, Calibration: cal}, colormap: cmap}, nil
 }
 
 // boolField parses an optional true/false field.

@@ -1,6 +1,9 @@
 // Package metrics computes binary classification metrics the way the
 // reference's training script reports them (argmax threshold; ROC AUC with
-// tied scores counted as half, as scikit-learn's roc_auc_score).
+// tied scores counted as half, as scikit-learn's roc_auc_score), the ROC
+// and precision–recall curves, other operating points on the ROC curve
+// (Youden's J, a target sensitivity), and calibration: the expected
+// calibration error over confidence bins and temperature scaling.
 package metrics
 
 import (

@@ -74,3 +74,25 @@ func uniform(img image.Image) bool {
 	}
 	return true
 }
+
+func TestReliabilityDiagram(t *testing.T) {
+	probs := [][]float64{{0.25, 0.75}, {0.75, 0.25}, {0.05, 0.95}, {0.45, 0.55}, {0.1, 0.9}}
+	labels := []int{1, 1, 1, 0, 1}
+	before, err := metrics.Calibrate(probs, labels, metrics.ECEBins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := before
+	after.ECE /= 2
+	path := filepath.Join(t.TempDir(), "reliability.png")
+	if err := Reliability(path, ReliabilitySeries{"model", before}, ReliabilitySeries{"after temperature scaling", after}); err != nil {
+		t.Fatal(err)
+	}
+	img := decodePNG(t, path)
+	if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 400 || uniform(img) {
+		t.Errorf("reliability.png is %v, or blank", b)
+	}
+	if err := Reliability(path); err == nil {
+		t.Error("no series: no error")
+	}
+}

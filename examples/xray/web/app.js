@@ -35,6 +35,8 @@ const STRINGS = {
     eigenSmoothLabel: "주성분 평활화 (eigen smooth)",
     occlusionLabel: "가림 검사 (occlusion)",
     ttaLabel: "테스트 시 증강 (TTA: 조금씩 바꾼 영상 7장의 평균)",
+    // --- threshold ---
+    thresholdLabel: "결정 임계값 (PNEUMONIA 확률, 비우면 가장 높은 확률)",
     fused: "layer2+layer3+layer4 (융합)",
     colormapLabel: "색상표",
     reportLabel: "교육용 보고서 작성",
@@ -87,6 +89,8 @@ const STRINGS = {
     eigenSmoothLabel: "Eigen smooth (first principal component)",
     occlusionLabel: "Occlusion check (hide parts and re-run)",
     ttaLabel: "Test-time augmentation (average over 7 slightly changed copies)",
+    // --- threshold ---
+    thresholdLabel: "Decision threshold (PNEUMONIA probability; empty: the highest probability)",
     fused: "layer2+layer3+layer4 (fused)",
     colormapLabel: "Colormap",
     reportLabel: "Write the educational report",
@@ -193,6 +197,8 @@ async function loadInfo() {
   fillSelect($("method"), info.cam_methods, info.defaults.method);
   fillSelect($("colormap"), info.colormaps, info.defaults.colormap);
   for (const k of ["aug_smooth", "eigen_smooth", "occlusion", "tta"]) $(k).checked = info.defaults[k] === "true";
+  // --- threshold ---
+  $("threshold").value = info.defaults.threshold || "";
   fillTargets();
   applyLang(info.defaults.lang || lang);
   document.dispatchEvent(new Event("xray:info"));
@@ -243,6 +249,8 @@ async function analyze(ev) {
   fd.append("lang", lang);
   fd.append("report", $("report").checked ? "true" : "false");
   for (const k of ["aug_smooth", "eigen_smooth", "occlusion", "tta"]) fd.append(k, $(k).checked ? "true" : "false");
+  // --- threshold ---
+  if ($("threshold").value !== "") fd.append("threshold", $("threshold").value);
   $("analyze").disabled = true;
   setStatus(t("working"), false);
   clearResult();
@@ -347,12 +355,16 @@ function clearResult() {
   reportURL = "";
   $("download").removeAttribute("href");
   $("zoom").disabled = true;
+  // --- threshold ---
+  renderDecision(null);
 }
 
 // render shows one whole analysis, as /api/analyze answers it.
 function render(res) {
   renderPrediction(res.prediction);
   renderTTA(res.tta);
+  // --- threshold ---
+  renderDecision(res.calibration);
   renderCAM(res);
   renderImage(res.image);
   $("result").hidden = false;
@@ -370,7 +382,7 @@ function renderPrediction(p) {
 // lines, and the caution styled as a warning when the variants disagree.
 // Without TTA the block is hidden.
 function renderTTA(r) {
-  const box = $("tta");
+  const box = $("ttaResult");
   const c = $("ttaCaution");
   c.textContent = (r && r.caution) || "";
   c.hidden = !(r && r.caution);
@@ -378,6 +390,15 @@ function renderTTA(r) {
   box.hidden = !r;
 }
 // --- TTA ---
+// --- threshold ---
+// renderDecision shows, as the server words them, which threshold decided
+// and why it matters; nothing when the highest probability decided.
+function renderDecision(cal) {
+  const lines = (cal && cal.lines) || [];
+  $("decision").replaceChildren(...lines.map(line));
+  $("decision").hidden = lines.length === 0;
+}
+// --- end threshold ---
 
 // renderCAM shows the images and the notes of a cam event or an answer.
 function renderCAM(res) {
