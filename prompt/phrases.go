@@ -98,18 +98,18 @@ type phrases struct {
 	// (%s each). TTAAgree: the number of variants (%d) and the class (%s).
 	// TTADisagree: how many variants answer otherwise and of how many
 	// (%d each), the mean's class and TTACaution (%s each).
-	TTALine     string `json:"tta_line"`
-	TTAAgree    string `json:"tta_agree"`
-	TTADisagree string `json:"tta_disagree"`
-	TTACaution  string `json:"tta_caution"`
+	TTALine     string `json:"ttaLine"`
+	TTAAgree    string `json:"ttaAgree"`
+	TTADisagree string `json:"ttaDisagree"`
+	TTACaution  string `json:"ttaCaution"`
 	// ThresholdLine says which threshold decided: the positive class, the
 	// threshold, its probability, the class decided (%s each).
-	ThresholdLine string `json:"threshold_line"`
+	ThresholdLine string `json:"thresholdLine"`
 	// ThresholdChanged: the class of the highest probability, the class
 	// the threshold decided instead (%s each).
-	ThresholdChanged string `json:"threshold_changed"`
+	ThresholdChanged string `json:"thresholdChanged"`
 	// ThresholdWhy explains in plain words why the threshold matters.
-	ThresholdWhy string `json:"threshold_why"`
+	ThresholdWhy string `json:"thresholdWhy"`
 	// CalibrationTemperature: the temperature (%.2f).
-	CalibrationTemperature string `json:"calibration_temperature"`
+	CalibrationTemperature string `json:"calibrationTemperature"`
 }
