@@ -215,6 +215,23 @@ func TestConvOpErrors(t *testing.T) {
 	}
 }
 
+func TestConvWeightValuesRoundTrip(t *testing.T) {
+	for _, shape := range [][]int{{5, 3, 7, 7}, {9, 61, 3, 3}, {4, 6, 1, 1}} {
+		data := make([]float32, prod(shape))
+		for i := range data {
+			data[i] = float32(i%97) - 48.5
+		}
+		w := testWeight(t, newDense(shape, slices.Clone(data)))
+		got, err := w.values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, data) {
+			t.Errorf("%v: the unpacked weight differs from the one packed", shape)
+		}
+	}
+}
+
 func TestConvOrderIsAPermutation(t *testing.T) {
 	for _, g := range []convGeom{{cin: 3, kh: 7, kw: 7}, {cin: 64, kh: 3, kw: 3}, {cin: 61, kh: 3, kw: 3}, {cin: 512, kh: 3, kw: 3}, {cin: 8, kh: 7, kw: 7}} {
 		seen := make([]bool, g.depth())
