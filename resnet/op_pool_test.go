@@ -117,3 +117,49 @@ func TestMaxPoolErrors(t *testing.T) {
 		t.Error("a gradient of the wrong shape: no error")
 	}
 }
+
+func TestMaxPoolGeometriesAndNaN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, g := range []poolGeom{{k: 2, stride: 2}, {k: 3, stride: 1, pad: 1}, {k: 5, stride: 2, pad: 2}, {k: 3, stride: 3}} {
+		xs := []int{1, 3, 11, 10}
+		x := randoms(rng, prod(xs))
+		for i := range x {
+			switch rng.IntN(20) {
+			case 0:
+				x[i] = float32(math.NaN())
+			case 1:
+				x[i] = float32(math.Copysign(0, -1))
+			case 2:
+				x[i] = 0
+			}
+		}
+		op, err := newMaxPoolOp("t", g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := op.Do(newDense(xs, x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := naiveMaxPool(x, xs, g, make([]float32, y.Shape().TotalSize()))
+		sameBits(t, fmt.Sprintf("%+v", g), y.Data().([]float32), want)
+	}
+}
+
+func BenchmarkMaxPoolStem(b *testing.B) {
+	xs := []int{1, 64, 112, 112}
+	x := randoms(rand.New(rand.NewPCG(9, 9)), prod(xs))
+	for i := range x {
+		x[i] = max(x[i], 0) // the stem pools a ReLU's output
+	}
+	op, err := newMaxPoolOp("maxpool", poolGeom{k: 3, stride: 2, pad: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := newDense(xs, x)
+	for b.Loop() {
+		if _, err := op.Do(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
