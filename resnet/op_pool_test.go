@@ -40,6 +40,20 @@ func naiveMaxPool(x []float32, xs []int, g poolGeom, dy []float32) (y, dx []floa
 	return y, dx
 }
 
+// runMaxPool runs a max pool of geometry g on x (shape xs).
+func runMaxPool(t *testing.T, g poolGeom, xs []int, x []float32) G.Value {
+	t.Helper()
+	op, err := newMaxPoolOp("t", g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := op.Do(newDense(xs, x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return y
+}
+
 func TestMaxPoolMatchesNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	g := poolGeom{k: 3, stride: 2, pad: 1}
@@ -51,14 +65,7 @@ func TestMaxPoolMatchesNaive(t *testing.T) {
 			for i := range x {
 				x[i] = float32(math.Round(float64(x[i])*4) / 4)
 			}
-			op, err := newMaxPoolOp("t", g)
-			if err != nil {
-				t.Fatal(err)
-			}
-			y, err := op.Do(newDense(xs, x))
-			if err != nil {
-				t.Fatal(err)
-			}
+			y := runMaxPool(t, g, xs, x)
 			dy := randoms(rng, y.Shape().TotalSize())
 			wantY, wantDX := naiveMaxPool(x, xs, g, dy)
 			sameBits(t, "forward", y.Data().([]float32), wantY)
@@ -133,14 +140,7 @@ func TestMaxPoolGeometriesAndNaN(t *testing.T) {
 				x[i] = 0
 			}
 		}
-		op, err := newMaxPoolOp("t", g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		y, err := op.Do(newDense(xs, x))
-		if err != nil {
-			t.Fatal(err)
-		}
+		y := runMaxPool(t, g, xs, x)
 		want, _ := naiveMaxPool(x, xs, g, make([]float32, y.Shape().TotalSize()))
 		sameBits(t, fmt.Sprintf("%+v", g), y.Data().([]float32), want)
 	}
