@@ -58,7 +58,7 @@ func (g poolGeom) argmax(plane []float32, h, w, oy, ox int) int {
 // pool writes the maxima of one h×w plane's windows into out (oh×ow):
 // the values argmax picks. Windows inside the plane take the largest value
 // with the builtin max, which picks the same value unless the maximum is
-// a zero (whose sign depends on which is first) or a NaN; those, and the
+// a zero (argmax picks the first, +0 or -0) or a NaN; NaNs, and the
 // clipped windows at the border, ask argmax.
 func (g poolGeom) pool(out, plane []float32, h, w, oh, ow int) {
 	oy0, oy1 := g.inside(h, oh)
@@ -74,8 +74,12 @@ func (g poolGeom) pool(out, plane []float32, h, w, oh, ow int) {
 		}
 		top := (oy*g.stride - g.pad) * w
 		for ox := lo; ox < hi; ox++ {
-			m := g.windowMax(plane[top+ox*g.stride-g.pad:], w)
-			if m == 0 || m != m {
+			win := plane[top+ox*g.stride-g.pad:]
+			m := g.windowMax(win, w)
+			switch {
+			case m == 0:
+				m = g.firstZero(win, w)
+			case m != m:
 				m = plane[g.argmax(plane, h, w, oy, ox)]
 			}
 			row[ox] = m
@@ -92,6 +96,20 @@ func (g poolGeom) inside(size, osize int) (lo, hi int) {
 	lo = min((g.pad+g.stride-1)/g.stride, osize)
 	hi = min(max((size+g.pad-g.k)/g.stride+1, lo), osize)
 	return lo, hi
+}
+
+// firstZero returns the first zero (+0 or -0), in row-major order, of
+// the k×k window whose top-left value is win[0], its rows w apart; the
+// window's maximum must be zero.
+func (g poolGeom) firstZero(win []float32, w int) float32 {
+	for y := 0; y < g.k; y++ {
+		for _, v := range win[y*w : y*w+g.k] {
+			if v == 0 {
+				return v
+			}
+		}
+	}
+	return 0
 }
 
 // windowMax returns the builtin max of the k×k window whose top-left

@@ -146,20 +146,29 @@ func TestMaxPoolGeometriesAndNaN(t *testing.T) {
 	}
 }
 
+// BenchmarkMaxPoolStem pools a stem-sized ReLU output, half zeros
+// ("relu") or nine tenths ("dark", like an X-ray's background).
 func BenchmarkMaxPoolStem(b *testing.B) {
-	xs := []int{1, 64, 112, 112}
-	x := randoms(rand.New(rand.NewPCG(9, 9)), prod(xs))
-	for i := range x {
-		x[i] = max(x[i], 0) // the stem pools a ReLU's output
-	}
-	op, err := newMaxPoolOp("maxpool", poolGeom{k: 3, stride: 2, pad: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	in := newDense(xs, x)
-	for b.Loop() {
-		if _, err := op.Do(in); err != nil {
-			b.Fatal(err)
-		}
+	for _, c := range []struct {
+		name string
+		cut  float32
+	}{{"relu", 0}, {"dark", 0.8}} {
+		b.Run(c.name, func(b *testing.B) {
+			xs := []int{1, 64, 112, 112}
+			x := randoms(rand.New(rand.NewPCG(9, 9)), prod(xs))
+			for i := range x {
+				x[i] = max(x[i]-c.cut, 0)
+			}
+			op, err := newMaxPoolOp("maxpool", poolGeom{k: 3, stride: 2, pad: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			in := newDense(xs, x)
+			for b.Loop() {
+				if _, err := op.Do(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
