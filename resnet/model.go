@@ -109,7 +109,11 @@ func New(sd weights.StateDict, opts ...Option) (*Model, error) {
 	if err := l.check(sd); err != nil {
 		return nil, err
 	}
-	m := &Model{layout: l, classes: s.classes, params: newParams(l, sd), set: s}
+	ps, err := newParams(l, sd)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{layout: l, classes: s.classes, params: ps, set: s}
 	m.runners = pool.New(s.concurrency, s.concurrency, m.newRunner, (*runner).close)
 	return m, nil
 }

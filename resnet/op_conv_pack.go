@@ -77,25 +77,55 @@ func (u *unfolded) packRun(panel []float32, img, p0, depth, oy, ox, run int) {
 }
 
 // copyGroup copies n rows of a group, starting at image offset base, one
-// plane apart, into consecutive panel steps.
+// plane apart, into consecutive panel steps, with fixed-size moves where
+// the run and stride allow (shorter than calls to memmove).
 func (u *unfolded) copyGroup(panel []float32, base, n, run int) {
+	const w = gemm.PanelWidth
 	plane, s := u.h*u.w, u.g.stride
-	for i := 0; i < n; i++ {
-		dst := panel[i*gemm.PanelWidth : i*gemm.PanelWidth+run]
-		src := u.img[base+i*plane:]
-		switch {
-		case s == 1 && run == gemm.PanelWidth:
-			*(*[gemm.PanelWidth]float32)(dst) = *(*[gemm.PanelWidth]float32)(src)
-		case s == 1:
-			src = src[:len(dst)]
-			for j := range dst { // shorter than a call to memmove
-				dst[j] = src[j]
+	img := u.img[base:]
+	switch {
+	case s == 1 && run == w:
+		for i := 0; i < n; i++ {
+			*(*[w]float32)(panel[i*w:]) = *(*[w]float32)(img[i*plane:])
+		}
+	case s == 1 && run >= w/2:
+		copyHalves(panel, img, n, plane, run)
+	case s == 1 && run >= w/4:
+		copyQuarters(panel, img, n, plane, run)
+	case s == 2 && run == w:
+		for i := 0; i < n; i++ {
+			d, v := (*[w]float32)(panel[i*w:]), (*[2*w - 1]float32)(img[i*plane:])
+			for j := range d {
+				d[j] = v[2*j]
 			}
-		default:
+		}
+	default:
+		for i := 0; i < n; i++ {
+			dst, src := panel[i*w:i*w+run], img[i*plane:]
 			for j := range dst {
 				dst[j] = src[j*s]
 			}
 		}
+	}
+}
+
+// copyHalves copies run values (8 ≤ run ≤ 16) of n rows, plane apart in
+// img, into consecutive panel steps, each as two 8-value moves that
+// overlap in the middle.
+func copyHalves(panel, img []float32, n, plane, run int) {
+	for i := 0; i < n; i++ {
+		dst, src := panel[i*gemm.PanelWidth:], img[i*plane:]
+		*(*[8]float32)(dst) = *(*[8]float32)(src)
+		*(*[8]float32)(dst[run-8:]) = *(*[8]float32)(src[run-8:])
+	}
+}
+
+// copyQuarters is copyHalves for 4 ≤ run < 8, with 4-value moves.
+func copyQuarters(panel, img []float32, n, plane, run int) {
+	for i := 0; i < n; i++ {
+		dst, src := panel[i*gemm.PanelWidth:], img[i*plane:]
+		*(*[4]float32)(dst) = *(*[4]float32)(src)
+		*(*[4]float32)(dst[run-4:]) = *(*[4]float32)(src[run-4:])
 	}
 }
 

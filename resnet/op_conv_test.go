@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/xrayllm/xray/internal/gemm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -215,6 +216,23 @@ func TestConvOpErrors(t *testing.T) {
 	}
 }
 
+func TestConvWeightValuesRoundTrip(t *testing.T) {
+	for _, shape := range [][]int{{5, 3, 7, 7}, {9, 61, 3, 3}, {4, 6, 1, 1}} {
+		data := make([]float32, prod(shape))
+		for i := range data {
+			data[i] = float32(i%97) - 48.5
+		}
+		w := testWeight(t, newDense(shape, slices.Clone(data)))
+		got, err := w.values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, data) {
+			t.Errorf("%v: the unpacked weight differs from the one packed", shape)
+		}
+	}
+}
+
 func TestConvOrderIsAPermutation(t *testing.T) {
 	for _, g := range []convGeom{{cin: 3, kh: 7, kw: 7}, {cin: 64, kh: 3, kw: 3}, {cin: 61, kh: 3, kw: 3}, {cin: 512, kh: 3, kw: 3}, {cin: 8, kh: 7, kw: 7}} {
 		seen := make([]bool, g.depth())
@@ -262,4 +280,40 @@ func prod(s []int) int {
 		p *= v
 	}
 	return p
+}
+
+// BenchmarkUnfoldedPack packs every panel of the unfolding of ResNet34's
+// convolutions at 224x224, as the GEMM asks for them.
+func BenchmarkUnfoldedPack(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		g    convGeom
+		size int
+	}{
+		{"conv1", convGeom{cin: 3, cout: 64, kh: 7, kw: 7, stride: 2, pad: 3}, 224},
+		{"layer1", convGeom{cin: 64, cout: 64, kh: 3, kw: 3, stride: 1, pad: 1}, 56},
+		{"layer2", convGeom{cin: 128, cout: 128, kh: 3, kw: 3, stride: 1, pad: 1}, 28},
+		{"layer3", convGeom{cin: 256, cout: 256, kh: 3, kw: 3, stride: 1, pad: 1}, 14},
+		{"layer4", convGeom{cin: 512, cout: 512, kh: 3, kw: 3, stride: 1, pad: 1}, 7},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			h := c.size + 2*c.g.pad
+			oh, ow, err := c.g.outSize(c.size, c.size)
+			if err != nil {
+				b.Fatal(err)
+			}
+			u := newUnfolded(c.g, h, h, oh, ow)
+			u.img = randoms(rand.New(rand.NewPCG(1, 2)), c.g.cin*h*h)
+			rows, cols := u.Size()
+			panel := make([]float32, blockDepth*gemm.PanelWidth)
+			for b.Loop() {
+				for p0 := 0; p0 < rows; p0 += blockDepth {
+					depth := min(blockDepth, rows-p0)
+					for j0 := 0; j0 < cols; j0 += gemm.PanelWidth {
+						u.Pack(panel, p0, depth, j0, min(gemm.PanelWidth, cols-j0))
+					}
+				}
+			}
+		})
+	}
 }

@@ -56,24 +56,79 @@ func (g poolGeom) argmax(plane []float32, h, w, oy, ox int) int {
 }
 
 // pool writes the maxima of one h×w plane's windows into out (oh×ow):
-// the values argmax picks, found without tracking where.
+// the values argmax picks. Windows inside the plane take the largest value
+// with the builtin max, which picks the same value unless the maximum is
+// a zero (argmax picks the first, +0 or -0) or a NaN; NaNs, and the
+// clipped windows at the border, ask argmax.
 func (g poolGeom) pool(out, plane []float32, h, w, oh, ow int) {
+	oy0, oy1 := g.inside(h, oh)
+	ox0, ox1 := g.inside(w, ow)
 	for oy := 0; oy < oh; oy++ {
-		y0, y1 := g.window(oy, h)
 		row := out[oy*ow : (oy+1)*ow]
-		for ox := range row {
-			x0, x1 := g.window(ox, w)
-			m := plane[y0*w+x0]
-			for y := y0; y < y1; y++ {
-				for _, v := range plane[y*w+x0 : y*w+x1] {
-					if v > m {
-						m = v
-					}
-				}
+		lo, hi := ox0, ox1
+		if oy < oy0 || oy >= oy1 {
+			lo, hi = ow, ow
+		}
+		for ox := range row[:lo] {
+			row[ox] = plane[g.argmax(plane, h, w, oy, ox)]
+		}
+		top := (oy*g.stride - g.pad) * w
+		for ox := lo; ox < hi; ox++ {
+			win := plane[top+ox*g.stride-g.pad:]
+			m := g.windowMax(win, w)
+			switch {
+			case m == 0:
+				m = g.firstZero(win, w)
+			case m != m:
+				m = plane[g.argmax(plane, h, w, oy, ox)]
 			}
 			row[ox] = m
 		}
+		for ox := max(lo, hi); ox < ow; ox++ {
+			row[ox] = plane[g.argmax(plane, h, w, oy, ox)]
+		}
 	}
+}
+
+// inside returns the output positions [lo, hi) of a side of size values
+// (osize outputs) whose windows lie wholly inside it.
+func (g poolGeom) inside(size, osize int) (lo, hi int) {
+	lo = min((g.pad+g.stride-1)/g.stride, osize)
+	hi = min(max((size+g.pad-g.k)/g.stride+1, lo), osize)
+	return lo, hi
+}
+
+// firstZero returns the first zero (+0 or -0), in row-major order, of
+// the k×k window whose top-left value is win[0], its rows w apart; the
+// window's maximum must be zero.
+func (g poolGeom) firstZero(win []float32, w int) float32 {
+	for y := 0; y < g.k; y++ {
+		for _, v := range win[y*w : y*w+g.k] {
+			if v == 0 {
+				return v
+			}
+		}
+	}
+	return 0
+}
+
+// windowMax returns the builtin max of the k×k window whose top-left
+// value is win[0], its rows w apart.
+func (g poolGeom) windowMax(win []float32, w int) float32 {
+	m := win[0]
+	if g.k == 3 {
+		for y := 0; y < 3; y++ {
+			r := (*[3]float32)(win[y*w:])
+			m = max(m, r[0], r[1], r[2])
+		}
+		return m
+	}
+	for y := 0; y < g.k; y++ {
+		for _, v := range win[y*w : y*w+g.k] {
+			m = max(m, v)
+		}
+	}
+	return m
 }
 
 // maxPoolOp is torchvision's MaxPool2d(k, stride, pad) on N×C×H×W.

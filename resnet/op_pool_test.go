@@ -40,6 +40,20 @@ func naiveMaxPool(x []float32, xs []int, g poolGeom, dy []float32) (y, dx []floa
 	return y, dx
 }
 
+// runMaxPool runs a max pool of geometry g on x (shape xs).
+func runMaxPool(t *testing.T, g poolGeom, xs []int, x []float32) G.Value {
+	t.Helper()
+	op, err := newMaxPoolOp("t", g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := op.Do(newDense(xs, x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return y
+}
+
 func TestMaxPoolMatchesNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	g := poolGeom{k: 3, stride: 2, pad: 1}
@@ -51,14 +65,7 @@ func TestMaxPoolMatchesNaive(t *testing.T) {
 			for i := range x {
 				x[i] = float32(math.Round(float64(x[i])*4) / 4)
 			}
-			op, err := newMaxPoolOp("t", g)
-			if err != nil {
-				t.Fatal(err)
-			}
-			y, err := op.Do(newDense(xs, x))
-			if err != nil {
-				t.Fatal(err)
-			}
+			y := runMaxPool(t, g, xs, x)
 			dy := randoms(rng, y.Shape().TotalSize())
 			wantY, wantDX := naiveMaxPool(x, xs, g, dy)
 			sameBits(t, "forward", y.Data().([]float32), wantY)
@@ -115,5 +122,53 @@ func TestMaxPoolErrors(t *testing.T) {
 	back := &maxPoolGradOp{gradBase: gradBase{base("maxpool_grad", "t", 2)}, geom: op.geom}
 	if _, err := back.Do(newDense([]int{1, 1, 5, 5}, make([]float32, 25)), newDense([]int{1, 1, 3, 3}, make([]float32, 9))); err == nil {
 		t.Error("a gradient of the wrong shape: no error")
+	}
+}
+
+func TestMaxPoolGeometriesAndNaN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, g := range []poolGeom{{k: 2, stride: 2}, {k: 3, stride: 1, pad: 1}, {k: 5, stride: 2, pad: 2}, {k: 3, stride: 3}} {
+		xs := []int{1, 3, 11, 10}
+		x := randoms(rng, prod(xs))
+		for i := range x {
+			switch rng.IntN(20) {
+			case 0:
+				x[i] = float32(math.NaN())
+			case 1:
+				x[i] = float32(math.Copysign(0, -1))
+			case 2:
+				x[i] = 0
+			}
+		}
+		y := runMaxPool(t, g, xs, x)
+		want, _ := naiveMaxPool(x, xs, g, make([]float32, y.Shape().TotalSize()))
+		sameBits(t, fmt.Sprintf("%+v", g), y.Data().([]float32), want)
+	}
+}
+
+// BenchmarkMaxPoolStem pools a stem-sized ReLU output, half zeros
+// ("relu") or nine tenths ("dark", like an X-ray's background).
+func BenchmarkMaxPoolStem(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		cut  float32
+	}{{"relu", 0}, {"dark", 0.8}} {
+		b.Run(c.name, func(b *testing.B) {
+			xs := []int{1, 64, 112, 112}
+			x := randoms(rand.New(rand.NewPCG(9, 9)), prod(xs))
+			for i := range x {
+				x[i] = max(x[i]-c.cut, 0)
+			}
+			op, err := newMaxPoolOp("maxpool", poolGeom{k: 3, stride: 2, pad: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			in := newDense(xs, x)
+			for b.Loop() {
+				if _, err := op.Do(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

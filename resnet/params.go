@@ -153,20 +153,23 @@ func (l layout) checkHead(classes []string) error {
 // params are the network's read-only parameters, shared by every graph
 // built from one Model.
 type params struct {
-	convs map[string]*tensor.Dense // conv weights by module name
-	bns   map[string]affine        // folded batch norms by module name
-	fcW   *tensor.Dense            // features×classes (fc.weight transposed)
-	fcB   *tensor.Dense            // 1×classes
-
-	weights *convWeights // convs, packed on first use
+	weights convWeights       // conv weights by module name, packed
+	bns     map[string]affine // folded batch norms by module name
+	fcW     *tensor.Dense     // features×classes (fc.weight transposed)
+	fcB     *tensor.Dense     // 1×classes
 }
 
-// newParams converts a checked state dict into graph-ready parameters.
-func newParams(l layout, sd weights.StateDict) params {
-	p := params{convs: map[string]*tensor.Dense{}, bns: map[string]affine{}}
+// newParams converts a checked state dict into graph-ready parameters,
+// packing the convolution weights (copies: sd is not retained).
+func newParams(l layout, sd weights.StateDict) (params, error) {
+	p := params{weights: convWeights{}, bns: map[string]affine{}}
+	var err error
 	conv := func(name string) {
+		if err != nil {
+			return
+		}
 		t := sd[name+".weight"]
-		p.convs[name] = tensor.New(tensor.WithShape(t.Shape...), tensor.WithBacking(slices.Clone(t.Data)))
+		p.weights[name], err = newConvWeight(name, tensor.New(tensor.WithShape(t.Shape...), tensor.WithBacking(t.Data)))
 	}
 	bn := func(name string) { p.bns[name] = foldBatchNorm(sd, name) }
 	conv("conv1")
@@ -181,6 +184,9 @@ func newParams(l layout, sd weights.StateDict) params {
 			bn(b.name + ".downsample.1")
 		}
 	}
+	if err != nil {
+		return params{}, fmt.Errorf("resnet: %w", err)
+	}
 	w, b := sd["fc.weight"], sd["fc.bias"]
 	k, f := w.Shape[0], w.Shape[1]
 	wt := make([]float32, f*k)
@@ -191,8 +197,7 @@ func newParams(l layout, sd weights.StateDict) params {
 	}
 	p.fcW = tensor.New(tensor.WithShape(f, k), tensor.WithBacking(wt))
 	p.fcB = tensor.New(tensor.WithShape(1, k), tensor.WithBacking(slices.Clone(b.Data)))
-	p.weights = newConvWeights(p.convs)
-	return p
+	return p, nil
 }
 
 // foldBatchNorm turns eval-mode BatchNorm2d into scale and shift:

@@ -112,13 +112,20 @@ func TestConcurrentForward(t *testing.T) {
 
 func TestRunsDoNotChangeWeights(t *testing.T) {
 	m, _ := loadFixture(t, "resnet18_narrow")
-	before := slices.Clone(m.params.convs["layer4.1.conv2"].Data().([]float32))
+	w, err := m.params.weights.get("layer4.1.conv2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := w.values()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < 2; i++ {
 		if _, err := m.Forward(context.Background(), pattern(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if !slices.Equal(before, m.params.convs["layer4.1.conv2"].Data().([]float32)) {
+	if after, err := w.values(); err != nil || !slices.Equal(before, after) {
 		t.Fatal("a forward run changed the weights")
 	}
 }

@@ -45,6 +45,26 @@ func (p *Packed) Cols() int { return p.cols }
 // Kernel returns the kernel the matrix is packed for; MulPacked uses it.
 func (p *Packed) Kernel() Kernel { return p.kernel }
 
+// Unpack writes the packed matrix into dst as a row-major Rows×Cols
+// matrix: the view Pack was given, with its Trans and Index applied, so a
+// caller may drop the original once packed and recover it when needed.
+func (p *Packed) Unpack(dst []float32) error {
+	if len(dst) < p.rows*p.cols {
+		return fmt.Errorf("gemm: unpacking a %d×%d matrix into %d values", p.rows, p.cols, len(dst))
+	}
+	for pc := 0; pc < p.cols; pc += kc {
+		kcur := min(kc, p.cols-pc)
+		for i := 0; i < p.rows; i++ {
+			panel, r := p.block(pc, i/p.mr*p.mr, kcur), i%p.mr
+			row := dst[i*p.cols+pc : i*p.cols+pc+kcur]
+			for q := range row {
+				row[q] = panel[q*p.mr+r]
+			}
+		}
+	}
+	return nil
+}
+
 // block returns the packed panels of rows from ic (a multiple of the tile
 // height) of the depth block that starts at pc and is kcur deep.
 func (p *Packed) block(pc, ic, kcur int) []float32 {

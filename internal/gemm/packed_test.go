@@ -100,6 +100,36 @@ func TestMulPackedMatchesMul(t *testing.T) {
 	}
 }
 
+func TestUnpackRecoversTheView(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, kern := range Kernels() {
+		for _, s := range [][2]int{{1, 1}, {7, 300}, {8, 256}, {17, 513}} {
+			a := view(rng, s[0], s[1], rng.IntN(2) == 0)
+			if rng.IntN(2) == 0 {
+				a = permuted(rng, a)
+			}
+			pa, err := PackFor(a, kern)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := make([]float32, s[0]*s[1])
+			if err := pa.Unpack(got); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < s[0]; i++ {
+				for j := 0; j < s[1]; j++ {
+					if g, w := got[i*s[1]+j], get(a, i, j); math.Float32bits(g) != math.Float32bits(w) {
+						t.Fatalf("%v %v: (%d, %d) = %g, want %g", kern, s, i, j, g, w)
+					}
+				}
+			}
+			if err := pa.Unpack(got[:len(got)-1]); err == nil {
+				t.Errorf("%v %v: unpacking into too few values: no error", kern, s)
+			}
+		}
+	}
+}
+
 func TestEpilogueEqualsSteps(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	var ws Workspace
