@@ -1,0 +1,81 @@
+package resnet
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// TestWinogradMatchesDirect checks both paths of a 3x3, stride-1 op, with
+// each convPost, against the float64 convolution followed by the same
+// steps, on odd sizes, channel counts off the kernel's tiles and batches.
+func TestWinogradMatchesDirect(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	shapes := [][4]int{{1, 3, 5, 7}, {2, 5, 9, 8}, {3, 13, 7, 11}, {2, 19, 1, 1}, {1, 9, 2, 3}, {2, 70, 6, 5}}
+	for _, sh := range shapes {
+		for _, post := range fusedCases {
+			for _, direct := range []bool{false, true} {
+				name := fmt.Sprintf("%v_res%v_relu%v_direct%v", sh, post.residual, post.relu, direct)
+				t.Run(name, func(t *testing.T) {
+					xs := []int{sh[0], sh[1], sh[2], sh[3]}
+					ws := []int{sh[1] + 3, sh[1], 3, 3}
+					x, w := randoms(rng, prod(xs)), randoms(rng, prod(ws))
+					bn := affine{scale: randoms(rng, ws[0]), shift: randoms(rng, ws[0])}
+					op, err := newConvOp("t", testWeight(t, newDense(ws, w)), 1, 1, convPost{bn: &bn, residual: post.residual, relu: post.relu}, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					op.path = pathWinograd
+					if direct {
+						op.path = pathDirect
+					}
+					if op.winograd() == direct {
+						t.Fatalf("winograd() = %v on path %v", op.winograd(), op.path)
+					}
+					want, os := naiveConv(x, xs, w, ws, 1, 1)
+					in := []G.Value{newDense(xs, x)}
+					var res []float32
+					if post.residual {
+						res = randoms(rng, prod(os))
+						in = append(in, newDense(os, res))
+					}
+					p := os[2] * os[3]
+					for i := range want {
+						co := i / p % ws[0]
+						v := want[i]*float64(bn.scale[co]) + float64(bn.shift[co])
+						if res != nil {
+							v += float64(res[i])
+						}
+						if post.relu {
+							v = math.Max(v, 0)
+						}
+						want[i] = v
+					}
+					y, err := op.Do(in...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					closeTo(t, "forward", y.Data().([]float32), want)
+				})
+			}
+		}
+	}
+}
+
+// TestWinogradFilterTransform checks G g Gᵀ on a filter whose transform
+// is known: a delta at the centre gives the outer product of (0, ½, −½, 0).
+func TestWinogradFilterTransform(t *testing.T) {
+	g := []float32{0, 0, 0, 0, 1, 0, 0, 0, 0}
+	u := filterTransform(g)
+	c := [4]float64{0, 0.5, -0.5, 0}
+	for i := 0; i < 4; i++ {
+		for j := 0; j < 4; j++ {
+			if u[i*4+j] != c[i]*c[j] {
+				t.Fatalf("U[%d][%d] = %g, want %g", i, j, u[i*4+j], c[i]*c[j])
+			}
+		}
+	}
+}
