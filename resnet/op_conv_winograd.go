@@ -47,9 +47,10 @@ const (
 )
 
 // winogradScratch holds the Winograd path's buffers while it runs: the
-// padded images and the transformed input and product.
+// padded images, the transformed input's descriptions and the product.
 type winogradScratch struct {
-	padded, v, m []float32
+	padded, m []float32
+	v         [winogradTiles]winogradInput
 }
 
 // winogradPacked holds a weight's 16 transformed matrices U[ξ], packed.
@@ -125,19 +126,12 @@ func (op *convOp) forwardWinograd(out, x, res []float32, s tensor.Shape) error {
 			padPlane(padded[p*ph*pw:(p+1)*ph*pw], x[p*h*w:(p+1)*h*w], h, w, pw)
 		}
 	})
-	v := grow(&sc.v, winogradTiles*g.cin*tiles)
-	parallel(n*g.cin, len(v), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			img, c := p/g.cin, p%g.cin
-			inputTransform(v[c*tiles+img*th*tw:], g.cin*tiles, padded[p*ph*pw:(p+1)*ph*pw], th, tw, pw)
-		}
-	})
 	m := grow(&sc.m, winogradTiles*g.cout*tiles)
 	o := gemm.Options{Workspace: &op.scratch.ws}
 	for xi, ux := range u {
 		c := gemm.Matrix{Rows: g.cout, Cols: tiles, Stride: tiles, Data: m[xi*g.cout*tiles : (xi+1)*g.cout*tiles]}
-		b := gemm.Matrix{Rows: g.cin, Cols: tiles, Stride: tiles, Data: v[xi*g.cin*tiles : (xi+1)*g.cin*tiles]}
-		if err := gemm.MulPackedMatrix(c, ux, b, o); err != nil {
+		sc.v[xi] = newWinogradInput(xi, padded, g.cin, th, tw, ph, pw)
+		if err := gemm.MulPacked(c, ux, &sc.v[xi], o); err != nil {
 			return err
 		}
 	}
@@ -167,37 +161,6 @@ func padPlane(dst, img []float32, h, w, pw int) {
 		clear(row[1+w:])
 	}
 	clear(dst[(h+1)*pw:])
-}
-
-// inputTransform writes Bᵀ d B, for each of the th×tw tiles d of the padded
-// plane (rows of pw values; tile (ty, tx) at row 2ty, column 2tx), to
-// v[ξ·stride + ty·tw + tx], with Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
-func inputTransform(v []float32, stride int, plane []float32, th, tw, pw int) {
-	var dst [winogradTiles][]float32 // the tile row's values of each ξ
-	for ty := 0; ty < th; ty++ {
-		for xi := range dst {
-			dst[xi] = v[xi*stride+ty*tw : xi*stride+ty*tw+tw]
-		}
-		r0 := plane[2*ty*pw : (2*ty+1)*pw]
-		r1 := plane[(2*ty+1)*pw : (2*ty+2)*pw]
-		r2 := plane[(2*ty+2)*pw : (2*ty+3)*pw]
-		r3 := plane[(2*ty+3)*pw : (2*ty+4)*pw]
-		for tx := 0; tx < tw; tx++ {
-			var d [4][4]float32 // Bᵀ applied to the tile's columns
-			for j := 0; j < 4; j++ {
-				x := 2*tx + j
-				d0, d1, d2, d3 := r0[x], r1[x], r2[x], r3[x]
-				d[0][j], d[1][j], d[2][j], d[3][j] = d0-d2, d1+d2, d2-d1, d1-d3
-			}
-			for i := 0; i < 4; i++ {
-				r := &d[i]
-				dst[4*i][tx] = r[0] - r[2]
-				dst[4*i+1][tx] = r[1] + r[2]
-				dst[4*i+2][tx] = r[2] - r[1]
-				dst[4*i+3][tx] = r[1] - r[3]
-			}
-		}
-	}
 }
 
 // winogradOut is the output transform of one output channel co of one
