@@ -41,17 +41,12 @@ func (v *winogradInput) Size() (int, int) {
 // Pack implements gemm.Source: the panel's columns split into runs of
 // tiles in one tile row of one image.
 func (v *winogradInput) Pack(panel []float32, p0, depth, j0, w int) {
-	per := v.th * v.tw
-	for j := 0; j < w; {
-		n, q := (j0+j)/per, (j0+j)%per
-		ty, tx := q/v.tw, q%v.tw
-		run := min(w-j, v.tw-tx)
+	columnRuns(j0, w, v.th, v.tw, func(j, n, ty, tx, run int) {
 		for p := 0; p < depth; p++ {
 			plane := v.padded[(n*v.cin+p0+p)*v.ph*v.pw:]
 			v.packRun(panel[p*gemm.PanelWidth+j:p*gemm.PanelWidth+j+run], plane, ty, tx)
 		}
-		j += run
-	}
+	})
 }
 
 // packRun writes V[ξ] of tiles (ty, tx), (ty, tx+1), … of plane into dst.
