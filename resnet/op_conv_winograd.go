@@ -172,45 +172,61 @@ type winogradOut struct {
 
 // transform writes Aᵀ M A, with Aᵀ = [1 1 1 0; 0 1 −1 −1], for each tile
 // of the map (M[ξ] at m[ξ·stride + ty·tw + tx]) to out, h×w, applying
-// post with the residual r (nil without).
+// post with the residual r (nil without) to each pair of rows.
 func (o *winogradOut) transform(out, m []float32, stride int, r []float32) {
+	var src [winogradTiles][]float32 // the tile row's values of each ξ
 	for ty := 0; ty < o.th; ty++ {
+		for xi := range src {
+			src[xi] = m[xi*stride+ty*o.tw : xi*stride+ty*o.tw+o.tw]
+		}
+		y0, y1 := 2*ty, min(2*ty+2, o.h)
+		rows := out[y0*o.w : y1*o.w]
 		for tx := 0; tx < o.tw; tx++ {
-			t := ty*o.tw + tx
 			var a [2][4]float32 // Aᵀ applied to M's columns
 			for j := 0; j < 4; j++ {
-				m0, m1, m2, m3 := m[j*stride+t], m[(4+j)*stride+t], m[(8+j)*stride+t], m[(12+j)*stride+t]
+				m0, m1, m2, m3 := src[j][tx], src[4+j][tx], src[8+j][tx], src[12+j][tx]
 				a[0][j], a[1][j] = m0+m1+m2, m1-m2-m3
 			}
-			for i := 0; i < 2; i++ {
-				y := 2*ty + i
-				if y >= o.h {
-					break
-				}
-				q := a[i]
-				o.store(out, r, y*o.w+2*tx, q[0]+q[1]+q[2])
+			for i := 0; i < y1-y0; i++ {
+				q, row := &a[i], rows[i*o.w:(i+1)*o.w]
+				row[2*tx] = q[0] + q[1] + q[2]
 				if 2*tx+1 < o.w {
-					o.store(out, r, y*o.w+2*tx+1, q[1]-q[2]-q[3])
+					row[2*tx+1] = q[1] - q[2] - q[3]
 				}
 			}
 		}
+		var res []float32
+		if r != nil {
+			res = r[y0*o.w : y1*o.w]
+		}
+		o.finish(rows, res)
 	}
 }
 
-// store writes the sum v to out[i] after the convPost's steps, each
-// rounded to float32 like gemm.Epilogue's.
-func (o *winogradOut) store(out, r []float32, i int, v float32) {
+// finish applies the convPost to the sums in rows, with the residual res
+// (nil without), each step rounded to float32 like gemm.Epilogue's.
+func (o *winogradOut) finish(rows, res []float32) {
 	if bn := o.post.bn; bn != nil {
-		v = float32(v * bn.scale[o.co])
+		scale := bn.scale[o.co]
+		for i, v := range rows {
+			rows[i] = float32(v * scale)
+		}
 		if bn.shift != nil {
-			v = float32(v + bn.shift[o.co])
+			shift := bn.shift[o.co]
+			for i, v := range rows {
+				rows[i] = float32(v + shift)
+			}
 		}
 	}
-	if r != nil {
-		v = float32(v + r[i])
+	if res != nil {
+		res = res[:len(rows)]
+		for i, v := range rows {
+			rows[i] = float32(v + res[i])
+		}
 	}
 	if o.post.relu {
-		v = max(v, 0)
+		for i, v := range rows {
+			rows[i] = max(v, 0)
+		}
 	}
-	out[i] = v
 }

@@ -79,3 +79,53 @@ func TestWinogradFilterTransform(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradPostMatchesSteps checks that the Winograd path's fused
+// batch norm, residual sum and ReLU give, bit for bit, its plain product
+// followed by the same float32 steps one by one.
+func TestWinogradPostMatchesSteps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	xs, ws := []int{2, 6, 7, 9}, []int{5, 6, 3, 3}
+	w := testWeight(t, newDense(ws, randoms(rng, prod(ws))))
+	bn := affine{scale: randoms(rng, ws[0]), shift: randoms(rng, ws[0])}
+	x := newDense(xs, randoms(rng, prod(xs)))
+	for _, c := range fusedCases {
+		plain, err := newConvOp("t", w, 1, 1, convPost{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fused, err := newConvOp("t", w, 1, 1, convPost{bn: &bn, residual: c.residual, relu: c.relu}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain.path, fused.path = pathWinograd, pathWinograd
+		y, err := plain.Do(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := append([]float32(nil), y.Data().([]float32)...)
+		res := randoms(rng, len(want))
+		p := xs[2] * xs[3]
+		for i, v := range want {
+			co := i / p % ws[0]
+			v = float32(v * bn.scale[co])
+			v = float32(v + bn.shift[co])
+			if c.residual {
+				v = float32(v + res[i])
+			}
+			if c.relu {
+				v = max(v, 0)
+			}
+			want[i] = v
+		}
+		in := []G.Value{x}
+		if c.residual {
+			in = append(in, newDense(y.Shape(), res))
+		}
+		got, err := fused.Do(in...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameBits(t, fused.String(), got.Data().([]float32), want)
+	}
+}
