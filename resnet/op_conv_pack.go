@@ -51,22 +51,12 @@ func (u *unfolded) Size() (int, int) { return len(u.rows), u.images * u.oh * u.o
 // Pack implements gemm.Source: the panel's columns split into runs that
 // lie in one output row of one image, each filled like a row of im2col.
 func (u *unfolded) Pack(panel []float32, p0, depth, j0, w int) {
-	columnRuns(j0, w, u.oh, u.ow, func(j, n, oy, ox, run int) {
-		u.packRun(panel[j:], n*u.g.cin*u.h*u.w, p0, depth, oy, ox, run)
-	})
-}
-
-// columnRuns splits columns [j0, j0+w) of maps of rows×cols values, one
-// map per image side by side, into runs that lie in one row of one map,
-// and calls f with each run's first column relative to j0, its image,
-// row, column and length.
-func columnRuns(j0, w, rows, cols int, f func(j, n, y, x, run int)) {
-	p := rows * cols
+	p := u.oh * u.ow
 	for j := 0; j < w; {
 		n, q := (j0+j)/p, (j0+j)%p
-		y, x := q/cols, q%cols
-		run := min(w-j, cols-x)
-		f(j, n, y, x, run)
+		oy, ox := q/u.ow, q%u.ow
+		run := min(w-j, u.ow-ox)
+		u.packRun(panel[j:], n*u.g.cin*u.h*u.w, p0, depth, oy, ox, run)
 		j += run
 	}
 }

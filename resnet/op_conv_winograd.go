@@ -2,36 +2,35 @@ package resnet
 
 import (
 	"os"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/xrayllm/xray/internal/gemm"
+	"github.com/xrayllm/xray/internal/winograd"
 	"gorgonia.org/tensor"
 )
 
-// Winograd's F(2×2, 3×3). A 3x3, stride-1, padding-1 convolution computes
-// each 2×2 block of an output map from the 4×4 input tile d around it
-// (tiles overlap by 2) and each 3×3 filter g as
+// Winograd's F(2×2, 3×3) for the 3x3, stride-1, padding-1 convolutions
+// (see package internal/winograd for the arithmetic). Over channels the
+// element-wise product of the transformed filters U and input tiles V
+// becomes 16 independent products, one per transformed position ξ:
+// M[ξ] (Cout × tiles) = U[ξ] (Cout × Cin) · V[ξ] (Cin × tiles), on the
+// GEMM's kernels, with U transformed and packed once per weight. The
+// tiles are processed in chunks of whole tile rows, each chunk's V and
+// M small enough to stay in the core's cache, the chunks shared out
+// among goroutines: each transforms its chunk's input, multiplies, and
+// writes the output transform, followed by the op's convPost through the
+// GEMM's own epilogue code (the same float32 steps as the direct path).
 //
-//	Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A
-//
-// with 16 multiplications instead of 36. Over channels the ⊙ becomes 16
-// independent products, one per transformed position ξ:
-// M[ξ] (Cout × tiles) = U[ξ] (Cout × Cin) · V[ξ] (Cin × tiles), where U is
-// the transformed weight, packed once (winogradWeight), and V the
-// transformed input tiles of all the batch's images. The output transform
-// then applies the op's convPost with the same float32 steps, in the same
-// order, as gemm.Epilogue. The rounding differs from the direct product's
-// (by about as much as a different summation order); the input gradient
-// stays the direct one, the same convolution mathematically.
-//
-// The path is off by default: its rounding moves the narrow fixture's
-// logits and the layer2 Grad-CAM maps beyond the tolerances their
-// PyTorch parity tests allow. Setting the environment variable
-// XRAY_CONV=winograd when the program starts turns it on for every
-// eligible convolution.
-
-// winogradTiles is the number of transformed positions of F(2×2, 3×3).
-const winogradTiles = 16
+// The rounding differs from the direct product's, which sums in oneDNN's
+// order and so stays closest to PyTorch: Winograd's error against exact
+// arithmetic is about 1–2x the direct product's, but its difference from
+// PyTorch is larger. The input gradient stays the direct one (convGradOp),
+// the same convolution mathematically. The path is off by default (the
+// layer2 multi-layer CAMs leave their tolerance; see the package's
+// tests): the environment variable XRAY_CONV=winograd, read once, turns
+// it on for every eligible convolution.
 
 // winogradAsked reports, once per process, whether XRAY_CONV=winograd asks
 // for the Winograd path.
@@ -46,32 +45,44 @@ const (
 	pathWinograd                      // Winograd's F(2×2, 3×3)
 )
 
+// winogradChunkBytes bounds a chunk's transformed input and product
+// (16·(Cin+Cout)·tiles values), to keep them in a core's L2 cache.
+const winogradChunkBytes = 768 << 10
+
 // winogradScratch holds the Winograd path's buffers while it runs: the
-// padded images, the transformed input's descriptions and the product.
+// split input planes and each goroutine's buffers.
 type winogradScratch struct {
-	padded, m []float32
-	v         [winogradTiles]winogradInput
+	split   []float32
+	workers []*winogradWorker
+}
+
+// winogradWorker is one goroutine's buffers: the column pass (q), the
+// transformed input (v) and product (m) of a chunk, the output transform's
+// scratch, the GEMM's workspace and the epilogue.
+type winogradWorker struct {
+	q, v, m, tmp []float32
+	ws           gemm.Workspace
+	ep           gemm.Epilogue
 }
 
 // winogradPacked holds a weight's 16 transformed matrices U[ξ], packed.
 type winogradPacked struct {
 	once sync.Once
-	u    [winogradTiles]*gemm.Packed
+	u    [winograd.Tiles]*gemm.Packed
 	err  error
 }
 
 // winogradWeight returns the weight's transformed matrices, U[ξ] = (G g
 // Gᵀ)[ξ] for every (Cout, Cin) filter g, each packed as a Cout × Cin
-// matrix, transforming them on the first call (in float64, rounded once).
-func (w *convWeight) winogradWeight() ([winogradTiles]*gemm.Packed, error) {
+// matrix, transforming them on the first call.
+func (w *convWeight) winogradWeight() (*[winograd.Tiles]*gemm.Packed, error) {
 	wp := &w.wino
 	wp.once.Do(func() {
 		kk := w.cin * w.cout
-		u := make([]float32, winogradTiles*kk)
+		u := make([]float32, winograd.Tiles*kk)
 		for f := 0; f < kk; f++ {
-			t := filterTransform(w.data[f*9 : f*9+9])
-			for xi, v := range t {
-				u[xi*kk+f] = float32(v)
+			for xi, v := range winograd.FilterTransform(w.data[f*9 : f*9+9]) {
+				u[xi*kk+f] = v
 			}
 		}
 		for xi := range wp.u {
@@ -81,23 +92,7 @@ func (w *convWeight) winogradWeight() ([winogradTiles]*gemm.Packed, error) {
 			}
 		}
 	})
-	return wp.u, wp.err
-}
-
-// filterTransform returns G g Gᵀ for a 3×3 filter g (row-major), with
-// G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
-func filterTransform(g []float32) [winogradTiles]float64 {
-	var t [4][3]float64 // G g
-	for j := 0; j < 3; j++ {
-		g0, g1, g2 := float64(g[j]), float64(g[3+j]), float64(g[6+j])
-		t[0][j], t[1][j], t[2][j], t[3][j] = g0, (g0+g1+g2)/2, (g0-g1+g2)/2, g2
-	}
-	var u [winogradTiles]float64
-	for i := 0; i < 4; i++ {
-		r0, r1, r2 := t[i][0], t[i][1], t[i][2]
-		u[i*4], u[i*4+1], u[i*4+2], u[i*4+3] = r0, (r0+r1+r2)/2, (r0-r1+r2)/2, r2
-	}
-	return u
+	return &wp.u, wp.err
 }
 
 // winograd reports whether the op computes its product by Winograd.
@@ -109,124 +104,150 @@ func (op *convOp) winograd() bool {
 	return op.path == pathWinograd || op.path == pathByEnvironment && winogradAsked()
 }
 
+// winogradRun is one forward run of the Winograd path: the op, its
+// transforms and packed weights, and the images' layout.
+type winogradRun struct {
+	op            *convOp
+	k             winograd.Kernels
+	u             *[winograd.Tiles]*gemm.Packed
+	l             winograd.Layout
+	split         []float32 // images × Cin split planes
+	out, res      []float32 // NCHW; res nil without a residual
+	rows, chunks  int       // tile rows per chunk, chunks per image
+	inSize, plane int       // values of one input image, of one split plane
+}
+
 // forwardWinograd is forward by F(2×2, 3×3), for all images of x at once.
 func (op *convOp) forwardWinograd(out, x, res []float32, s tensor.Shape) error {
 	u, err := op.w.winogradWeight()
 	if err != nil {
 		return err
 	}
+	k, err := winograd.For(u[0].Kernel())
+	if err != nil {
+		return err
+	}
 	g, sc := op.geom, &op.scratch.wino
 	n, h, w := s[0], s[2], s[3]
-	th, tw := (h+1)/2, (w+1)/2
-	tiles := n * th * tw
-	ph, pw := 2*th+2, 2*tw+2
-	padded := grow(&sc.padded, n*g.cin*ph*pw)
-	parallel(n*g.cin, len(padded), func(lo, hi int) {
+	r := winogradRun{op: op, k: k, u: u, l: winograd.NewLayout(h, w), out: out, res: res, inSize: g.cin * h * w}
+	r.plane = r.l.PlaneSize()
+	r.split = grow(&sc.split, n*g.cin*r.plane)
+	parallel(n*g.cin, len(r.split), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
-			padPlane(padded[p*ph*pw:(p+1)*ph*pw], x[p*h*w:(p+1)*h*w], h, w, pw)
+			r.l.Split(r.split[p*r.plane:(p+1)*r.plane], x[p*h*w:(p+1)*h*w])
 		}
 	})
-	m := grow(&sc.m, winogradTiles*g.cout*tiles)
-	o := gemm.Options{Workspace: &op.scratch.ws}
-	for xi, ux := range u {
-		c := gemm.Matrix{Rows: g.cout, Cols: tiles, Stride: tiles, Data: m[xi*g.cout*tiles : (xi+1)*g.cout*tiles]}
-		sc.v[xi] = newWinogradInput(xi, padded, g.cin, th, tw, ph, pw)
-		if err := gemm.MulPacked(c, ux, &sc.v[xi], o); err != nil {
+	workers := runtime.GOMAXPROCS(0)
+	r.plan(n, workers)
+	return r.runChunks(sc, min(workers, n*r.chunks))
+}
+
+// plan chooses the tile rows per chunk: as many as fit
+// winogradChunkBytes, but at least one chunk per worker when it can.
+func (r *winogradRun) plan(images, workers int) {
+	g, l := r.op.geom, r.l
+	tiles := winogradChunkBytes / (4 * winograd.Tiles * (g.cin + g.cout))
+	r.rows = min(l.TH, max(1, tiles/l.TW))
+	if per := (workers + images - 1) / images; images*ceilDiv(l.TH, r.rows) < workers {
+		r.rows = ceilDiv(l.TH, min(l.TH, per))
+	}
+	r.chunks = ceilDiv(l.TH, r.rows)
+}
+
+// ceilDiv is a/b rounded up.
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// runChunks computes every chunk of every image on up to workers
+// goroutines, each taking the next chunk, and returns the first error.
+func (r *winogradRun) runChunks(sc *winogradScratch, workers int) error {
+	for len(sc.workers) < workers {
+		sc.workers = append(sc.workers, new(winogradWorker))
+	}
+	total := len(r.out) / (r.op.geom.cout * r.l.H * r.l.W) * r.chunks
+	var next atomic.Int64
+	errs := make([]error, workers)
+	work := func(i int) {
+		for {
+			c := int(next.Add(1)) - 1
+			if c >= total || errs[i] != nil {
+				return
+			}
+			errs[i] = r.chunk(sc.workers[i], c/r.chunks, c%r.chunks*r.rows)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := 1; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work(i)
+		}()
+	}
+	work(0)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return err
 		}
 	}
-	post := op.post
-	parallel(n*g.cout, len(m), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			img, co := p/g.cout, p%g.cout
-			var r []float32
-			if res != nil {
-				r = res[p*h*w : (p+1)*h*w]
-			}
-			t := winogradOut{post: post, co: co, h: h, w: w, th: th, tw: tw}
-			t.transform(out[p*h*w:(p+1)*h*w], m[co*tiles+img*th*tw:], g.cout*tiles, r)
-		}
-	})
 	return nil
 }
 
-// padPlane writes the h×w plane img into dst, rows of pw values, one row
-// and column of zeros before it and zeros after it to the end of dst.
-func padPlane(dst, img []float32, h, w, pw int) {
-	clear(dst[:pw])
-	for y := 0; y < h; y++ {
-		row := dst[(y+1)*pw : (y+2)*pw]
-		row[0] = 0
-		copy(row[1:1+w], img[y*w:(y+1)*w])
-		clear(row[1+w:])
+// chunk computes tile rows [ty0, ty0+rows) of image img: the input
+// transform, the 16 products and the output transform with the post.
+func (r *winogradRun) chunk(wk *winogradWorker, img, ty0 int) error {
+	g, l := r.op.geom, r.l
+	rows := min(r.rows, l.TH-ty0)
+	tc := rows * l.TW
+	vs, ms := g.cin*tc+winograd.Slack, g.cout*tc+winograd.Slack
+	v, m := grow(&wk.v, winograd.Tiles*vs), grow(&wk.m, winograd.Tiles*ms)
+	q := grow(&wk.q, l.InputScratch(rows))
+	var planes [winograd.Tiles][]float32
+	for c := 0; c < g.cin; c++ {
+		for xi := range planes {
+			planes[xi] = v[xi*vs+c*tc : (xi+1)*vs]
+		}
+		r.k.Input(&planes, r.split[(img*g.cin+c)*r.plane:], l, ty0, rows, q)
 	}
-	clear(dst[(h+1)*pw:])
+	o := gemm.Options{Workers: 1, Workspace: &wk.ws}
+	for xi, u := range r.u {
+		c := gemm.Matrix{Rows: g.cout, Cols: tc, Stride: tc, Data: m[xi*ms : xi*ms+g.cout*tc]}
+		b := gemm.Matrix{Rows: g.cin, Cols: tc, Stride: tc, Data: v[xi*vs : xi*vs+g.cin*tc]}
+		if err := gemm.MulPackedMatrix(c, u, b, o); err != nil {
+			return err
+		}
+	}
+	hw := l.H * l.W
+	out := r.out[img*g.cout*hw : (img+1)*g.cout*hw]
+	tmp := grow(&wk.tmp, winograd.OutputScratch(tc))
+	for co := 0; co < g.cout; co++ {
+		for xi := range planes {
+			planes[xi] = m[xi*ms+co*tc : (xi+1)*ms]
+		}
+		r.k.Output(out[co*hw:(co+1)*hw], &planes, l, ty0, rows, tmp)
+	}
+	return r.post(wk, out, img, 2*ty0, min(2*(ty0+rows), l.H))
 }
 
-// winogradOut is the output transform of one output channel co of one
-// image: h×w, in th×tw tiles, followed by post.
-type winogradOut struct {
-	post             convPost
-	co, h, w, th, tw int
-}
-
-// transform writes Aᵀ M A, with Aᵀ = [1 1 1 0; 0 1 −1 −1], for each tile
-// of the map (M[ξ] at m[ξ·stride + ty·tw + tx]) to out, h×w, applying
-// post with the residual r (nil without) to each pair of rows.
-func (o *winogradOut) transform(out, m []float32, stride int, r []float32) {
-	var src [winogradTiles][]float32 // the tile row's values of each ξ
-	for ty := 0; ty < o.th; ty++ {
-		for xi := range src {
-			src[xi] = m[xi*stride+ty*o.tw : xi*stride+ty*o.tw+o.tw]
-		}
-		y0, y1 := 2*ty, min(2*ty+2, o.h)
-		rows := out[y0*o.w : y1*o.w]
-		for tx := 0; tx < o.tw; tx++ {
-			var a [2][4]float32 // Aᵀ applied to M's columns
-			for j := 0; j < 4; j++ {
-				m0, m1, m2, m3 := src[j][tx], src[4+j][tx], src[8+j][tx], src[12+j][tx]
-				a[0][j], a[1][j] = m0+m1+m2, m1-m2-m3
-			}
-			for i := 0; i < y1-y0; i++ {
-				q, row := &a[i], rows[i*o.w:(i+1)*o.w]
-				row[2*tx] = q[0] + q[1] + q[2]
-				if 2*tx+1 < o.w {
-					row[2*tx+1] = q[1] - q[2] - q[3]
-				}
-			}
-		}
-		var res []float32
-		if r != nil {
-			res = r[y0*o.w : y1*o.w]
-		}
-		o.finish(rows, res)
+// post applies the op's convPost to rows [y0, y1) of every output channel
+// of image img, whose output is out.
+func (r *winogradRun) post(wk *winogradWorker, out []float32, img, y0, y1 int) error {
+	p, l := r.op.post, r.l
+	if p == (convPost{}) {
+		return nil
 	}
-}
-
-// finish applies the convPost to the sums in rows, with the residual res
-// (nil without), each step rounded to float32 like gemm.Epilogue's.
-func (o *winogradOut) finish(rows, res []float32) {
-	if bn := o.post.bn; bn != nil {
-		scale := bn.scale[o.co]
-		for i, v := range rows {
-			rows[i] = float32(v * scale)
-		}
-		if bn.shift != nil {
-			shift := bn.shift[o.co]
-			for i, v := range rows {
-				rows[i] = float32(v + shift)
-			}
-		}
+	hw, cout := l.H*l.W, r.op.geom.cout
+	cols := (y1 - y0) * l.W
+	wk.ep = gemm.Epilogue{ReLU: p.relu}
+	if p.bn != nil {
+		wk.ep.Scale, wk.ep.Shift = p.bn.scale, p.bn.shift
 	}
-	if res != nil {
-		res = res[:len(rows)]
-		for i, v := range rows {
-			rows[i] = float32(v + res[i])
-		}
+	if r.res != nil {
+		res := r.res[img*cout*hw : (img+1)*cout*hw]
+		wk.ep.Residual = gemm.Matrix{Rows: cout, Cols: cols, Stride: hw, Data: res[y0*l.W:]}
 	}
-	if o.post.relu {
-		for i, v := range rows {
-			rows[i] = max(v, 0)
-		}
-	}
+	c := gemm.Matrix{Rows: cout, Cols: cols, Stride: hw, Data: out[y0*l.W:]}
+	err := gemm.ApplyEpilogue(c, &wk.ep, r.k.Kernel())
+	wk.ep = gemm.Epilogue{} // keep no references to the run's data
+	return err
 }

@@ -65,21 +65,6 @@ func TestWinogradMatchesDirect(t *testing.T) {
 	}
 }
 
-// TestWinogradFilterTransform checks G g Gᵀ on a filter whose transform
-// is known: a delta at the centre gives the outer product of (0, ½, −½, 0).
-func TestWinogradFilterTransform(t *testing.T) {
-	g := []float32{0, 0, 0, 0, 1, 0, 0, 0, 0}
-	u := filterTransform(g)
-	c := [4]float64{0, 0.5, -0.5, 0}
-	for i := 0; i < 4; i++ {
-		for j := 0; j < 4; j++ {
-			if u[i*4+j] != c[i]*c[j] {
-				t.Fatalf("U[%d][%d] = %g, want %g", i, j, u[i*4+j], c[i]*c[j])
-			}
-		}
-	}
-}
-
 // TestWinogradPostMatchesSteps checks that the Winograd path's fused
 // batch norm, residual sum and ReLU give, bit for bit, its plain product
 // followed by the same float32 steps one by one.
