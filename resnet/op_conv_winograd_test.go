@@ -11,14 +11,16 @@ import (
 
 // TestWinogradMatchesDirect checks both paths of a 3x3, stride-1 op, with
 // each convPost, against the float64 convolution followed by the same
-// steps, on odd sizes, channel counts off the kernel's tiles and batches.
+// steps, on odd sizes, channel counts off the kernel's tiles and batches,
+// the Winograd path in chunks of the default size and of one tile row.
 func TestWinogradMatchesDirect(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
-	shapes := [][4]int{{1, 3, 5, 7}, {2, 5, 9, 8}, {3, 13, 7, 11}, {2, 19, 1, 1}, {1, 9, 2, 3}, {2, 70, 6, 5}}
+	shapes := [][4]int{{1, 3, 5, 7}, {2, 5, 9, 8}, {3, 13, 7, 11}, {2, 19, 1, 1}, {1, 9, 2, 3}, {2, 70, 6, 5}, {1, 33, 17, 18}}
 	for _, sh := range shapes {
 		for _, post := range fusedCases {
-			for _, direct := range []bool{false, true} {
-				name := fmt.Sprintf("%v_res%v_relu%v_direct%v", sh, post.residual, post.relu, direct)
+			for _, path := range []string{"winograd", "winograd_rows", "direct"} {
+				direct := path == "direct"
+				name := fmt.Sprintf("%v_res%v_relu%v_%s", sh, post.residual, post.relu, path)
 				t.Run(name, func(t *testing.T) {
 					xs := []int{sh[0], sh[1], sh[2], sh[3]}
 					ws := []int{sh[1] + 3, sh[1], 3, 3}
@@ -31,6 +33,9 @@ func TestWinogradMatchesDirect(t *testing.T) {
 					op.path = pathWinograd
 					if direct {
 						op.path = pathDirect
+					}
+					if path == "winograd_rows" {
+						op.scratch.wino.chunkBytes = 1 // one tile row a chunk
 					}
 					if op.winograd() == direct {
 						t.Fatalf("winograd() = %v on path %v", op.winograd(), op.path)
@@ -112,5 +117,38 @@ func TestWinogradPostMatchesSteps(t *testing.T) {
 			t.Fatal(err)
 		}
 		sameBits(t, fused.String(), got.Data().([]float32), want)
+	}
+}
+
+// TestWinogradOnlyWithoutProbes checks that XRAY_CONV leaves the
+// convolutions of graphs with probes (which Grad-CAM differentiates) on
+// the direct product, and that only 3x3, stride-1, padding-1 ones are
+// eligible.
+func TestWinogradOnlyWithoutProbes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	w := testWeight(t, newDense([]int{4, 3, 3, 3}, randoms(rng, 4*3*9)))
+	op, err := newConvOp("t", w, 1, 1, convPost{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := op.winograd(); got != winogradAsked() {
+		t.Errorf("graph without probes: winograd() = %v, XRAY_CONV asks %v", got, winogradAsked())
+	}
+	op.scratch.wino.differentiated = true
+	if op.winograd() {
+		t.Error("graph with probes: winograd() = true")
+	}
+	op.path = pathWinograd // a test may still force it
+	if !op.winograd() {
+		t.Error("forced: winograd() = false")
+	}
+	for _, sp := range [][2]int{{2, 1}, {1, 0}} {
+		strided, err := newConvOp("t", w, sp[0], sp[1], convPost{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strided.path = pathWinograd; strided.winograd() {
+			t.Errorf("stride %d, padding %d: winograd() = true", sp[0], sp[1])
+		}
 	}
 }
