@@ -126,14 +126,14 @@ func (op *convOp) winograd() bool {
 // winogradRun is one forward run of the Winograd path: the op, its
 // transforms and packed weights, and the images' layout.
 type winogradRun struct {
-	op            *convOp
-	k             winograd.Kernels
-	u             *[winograd.Tiles]*gemm.Packed
-	l             winograd.Layout
-	split         []float32 // images × Cin split planes
-	out, res      []float32 // NCHW; res nil without a residual
-	rows, chunks  int       // tile rows per chunk, chunks per image
-	inSize, plane int       // values of one input image, of one split plane
+	op           *convOp
+	k            winograd.Kernels
+	u            *[winograd.Tiles]*gemm.Packed
+	l            winograd.Layout
+	split        []float32 // images × Cin split planes
+	out, res     []float32 // NCHW; res nil without a residual
+	rows, chunks int       // tile rows per chunk, chunks per image
+	plane        int       // values of one split plane
 }
 
 // forwardWinograd is forward by F(2×2, 3×3), for all images of x at once.
@@ -148,7 +148,7 @@ func (op *convOp) forwardWinograd(out, x, res []float32, s tensor.Shape) error {
 	}
 	g, sc := op.geom, &op.scratch.wino
 	n, h, w := s[0], s[2], s[3]
-	r := winogradRun{op: op, k: k, u: u, l: winograd.NewLayout(h, w), out: out, res: res, inSize: g.cin * h * w}
+	r := winogradRun{op: op, k: k, u: u, l: winograd.NewLayout(h, w), out: out, res: res}
 	r.plane = r.l.PlaneSize()
 	r.split = grow(&sc.split, n*g.cin*r.plane)
 	parallel(n*g.cin, len(r.split), func(lo, hi int) {
