@@ -126,14 +126,14 @@ func (op *convOp) winograd() bool {
 // winogradRun is one forward run of the Winograd path: the op, its
 // transforms and packed weights, and the images' layout.
 type winogradRun struct {
-	op           *convOp
-	k            winograd.Kernels
-	u            *[winograd.Tiles]*gemm.Packed
-	l            winograd.Layout
-	split        []float32 // images × Cin split planes
-	out, res     []float32 // NCHW; res nil without a residual
-	rows, chunks int       // tile rows per chunk, chunks per image
-	plane        int       // values of one split plane
+	op       *convOp
+	k        winograd.Kernels
+	u        *[winograd.Tiles]*gemm.Packed
+	l        winograd.Layout
+	split    []float32 // images × Cin split planes
+	out, res []float32 // NCHW; res nil without a residual
+	chunks   int       // chunks per image, of TH/chunks tile rows or one more
+	plane    int       // values of one split plane
 }
 
 // forwardWinograd is forward by F(2×2, 3×3), for all images of x at once.
@@ -164,8 +164,9 @@ func (op *convOp) forwardWinograd(out, x, res []float32, s tensor.Shape) error {
 	return r.runChunks(sc, min(workers, n*r.chunks))
 }
 
-// plan chooses the tile rows per chunk: as many as fit budget bytes, in
-// a number of chunks the workers share evenly when the rows allow it.
+// plan chooses the chunks per image: as few as keep each within budget
+// bytes, in a number the workers share evenly when the rows allow it.
+// The chunks split an image's tile rows as evenly as they can.
 func (r *winogradRun) plan(images, workers, budget int) {
 	g, l := r.op.geom, r.l
 	tiles := budget / (4 * winograd.Tiles * (g.cin + g.cout))
@@ -173,8 +174,7 @@ func (r *winogradRun) plan(images, workers, budget int) {
 	for images*per%workers != 0 && per < l.TH {
 		per++
 	}
-	r.rows = ceilDiv(l.TH, per)
-	r.chunks = ceilDiv(l.TH, r.rows)
+	r.chunks = per
 }
 
 // ceilDiv is a/b rounded up.
@@ -195,7 +195,8 @@ func (r *winogradRun) runChunks(sc *winogradScratch, workers int) error {
 			if c >= total || errs[i] != nil {
 				return
 			}
-			errs[i] = r.chunk(sc.workers[i], c/r.chunks, c%r.chunks*r.rows)
+			k := c % r.chunks
+			errs[i] = r.chunk(sc.workers[i], c/r.chunks, k*r.l.TH/r.chunks, (k+1)*r.l.TH/r.chunks)
 		}
 	}
 	var wg sync.WaitGroup
@@ -216,11 +217,11 @@ func (r *winogradRun) runChunks(sc *winogradScratch, workers int) error {
 	return nil
 }
 
-// chunk computes tile rows [ty0, ty0+rows) of image img: the input
+// chunk computes tile rows [ty0, ty1) of image img: the input
 // transform, the 16 products and the output transform with the post.
-func (r *winogradRun) chunk(wk *winogradWorker, img, ty0 int) error {
+func (r *winogradRun) chunk(wk *winogradWorker, img, ty0, ty1 int) error {
 	g, l := r.op.geom, r.l
-	rows := min(r.rows, l.TH-ty0)
+	rows := ty1 - ty0
 	tc := rows * l.TW
 	cols := (tc + gemm.PanelWidth - 1) / gemm.PanelWidth * gemm.PanelWidth // whole panels: no partial tiles
 	vs, ms := g.cin*cols+winograd.Slack, g.cout*cols+winograd.Slack
