@@ -59,11 +59,12 @@ const (
 const winogradChunkBytes = 1536 << 10
 
 // winogradScratch holds the Winograd path's buffers while it runs: the
-// split input planes and each goroutine's buffers. differentiated marks
+// split input planes, the transformed input and product that the
+// goroutines share in phases (see phased), and each goroutine's buffers. differentiated marks
 // the scratch of a graph with probes, whose convolutions keep the direct
 // product unless a test forces a path.
 type winogradScratch struct {
-	split          []float32
+	split, v, m    []float32
 	workers        []*winogradWorker
 	differentiated bool
 	chunkBytes     int // winogradChunkBytes when 0 (tests make it small)
@@ -161,16 +162,27 @@ func (op *convOp) forwardWinograd(out, x, res []float32, s tensor.Shape) error {
 		budget = winogradChunkBytes
 	}
 	r.plan(n, workers, budget)
-	return r.runChunks(sc, min(workers, n*r.chunks))
+	if r.chunks == 1 && n < workers {
+		return r.phased(sc, n, workers)
+	}
+	return r.each(sc, workers, n*r.chunks, func(wk *winogradWorker, c int) error {
+		k := c % r.chunks
+		return r.chunk(wk, c/r.chunks, k*r.l.TH/r.chunks, (k+1)*r.l.TH/r.chunks)
+	})
 }
 
 // plan chooses the chunks per image: as few as keep each within budget
-// bytes, in a number the workers share evenly when the rows allow it.
-// The chunks split an image's tile rows as evenly as they can.
+// bytes, in a number the workers share evenly when the rows allow it,
+// or one for small maps. The chunks split an image's tile rows as evenly
+// as they can.
 func (r *winogradRun) plan(images, workers, budget int) {
 	g, l := r.op.geom, r.l
 	tiles := budget / (4 * winograd.Tiles * (g.cin + g.cout))
 	per := ceilDiv(l.TH, max(1, tiles/l.TW)) // chunks per image
+	if l.TH*l.TW <= winogradPhasedTiles {
+		r.chunks = 1 // one product per ξ, as wide as the map (see phased)
+		return
+	}
 	for images*per%workers != 0 && per < l.TH {
 		per++
 	}
@@ -180,31 +192,30 @@ func (r *winogradRun) plan(images, workers, budget int) {
 // ceilDiv is a/b rounded up.
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// runChunks computes every chunk of every image on up to workers
-// goroutines, each taking the next chunk, and returns the first error.
-func (r *winogradRun) runChunks(sc *winogradScratch, workers int) error {
+// each calls f for items [0, n) on up to workers goroutines, each with
+// its own buffers and taking the next item, and returns the first error.
+func (r *winogradRun) each(sc *winogradScratch, workers, n int, f func(wk *winogradWorker, i int) error) error {
+	workers = max(1, min(workers, n))
 	for len(sc.workers) < workers {
 		sc.workers = append(sc.workers, new(winogradWorker))
 	}
-	total := len(r.out) / (r.op.geom.cout * r.l.H * r.l.W) * r.chunks
 	var next atomic.Int64
 	errs := make([]error, workers)
-	work := func(i int) {
-		for {
-			c := int(next.Add(1)) - 1
-			if c >= total || errs[i] != nil {
+	work := func(w int) {
+		for errs[w] == nil {
+			i := int(next.Add(1)) - 1
+			if i >= n {
 				return
 			}
-			k := c % r.chunks
-			errs[i] = r.chunk(sc.workers[i], c/r.chunks, k*r.l.TH/r.chunks, (k+1)*r.l.TH/r.chunks)
+			errs[w] = f(sc.workers[w], i)
 		}
 	}
 	var wg sync.WaitGroup
-	for i := 1; i < workers; i++ {
+	for w := 1; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			work(i)
+			work(w)
 		}()
 	}
 	work(0)
@@ -217,61 +228,96 @@ func (r *winogradRun) runChunks(sc *winogradScratch, workers int) error {
 	return nil
 }
 
-// chunk computes tile rows [ty0, ty1) of image img: the input
-// transform, the 16 products and the output transform with the post.
+// winogradBlock is the transformed input and product of tile rows [ty0,
+// ty1) of one image: V[ξ] (Cin × cols) at v[ξ·vs:] and M[ξ] (Cout × cols)
+// at m[ξ·ms:], cols the tiles rounded up to whole panels (no partial
+// tiles in the products; the extra columns are garbage).
+type winogradBlock struct {
+	img, ty0, ty1, cols, vs, ms int
+	v, m                        []float32
+}
+
+// block returns the block of tile rows [ty0, ty1) of image img, its
+// buffers grown from v and m.
+func (r *winogradRun) block(v, m *[]float32, img, ty0, ty1 int) winogradBlock {
+	g := r.op.geom
+	cols := ((ty1-ty0)*r.l.TW + gemm.PanelWidth - 1) / gemm.PanelWidth * gemm.PanelWidth
+	b := winogradBlock{img: img, ty0: ty0, ty1: ty1, cols: cols, vs: g.cin*cols + winograd.Slack, ms: g.cout*cols + winograd.Slack}
+	b.v, b.m = grow(v, winograd.Tiles*b.vs), grow(m, winograd.Tiles*b.ms)
+	return b
+}
+
+// chunk computes tile rows [ty0, ty1) of image img on one goroutine: the
+// input transform, the 16 products and the output transform with the post.
 func (r *winogradRun) chunk(wk *winogradWorker, img, ty0, ty1 int) error {
-	g, l := r.op.geom, r.l
-	rows := ty1 - ty0
-	tc := rows * l.TW
-	cols := (tc + gemm.PanelWidth - 1) / gemm.PanelWidth * gemm.PanelWidth // whole panels: no partial tiles
-	vs, ms := g.cin*cols+winograd.Slack, g.cout*cols+winograd.Slack
-	v, m := grow(&wk.v, winograd.Tiles*vs), grow(&wk.m, winograd.Tiles*ms)
-	q := grow(&wk.q, l.InputScratch(rows))
-	var planes [winograd.Tiles][]float32
+	g := r.op.geom
+	b := r.block(&wk.v, &wk.m, img, ty0, ty1)
 	for c := 0; c < g.cin; c++ {
-		for xi := range planes {
-			planes[xi] = v[xi*vs+c*cols : (xi+1)*vs]
-		}
-		r.k.Input(&planes, r.split[(img*g.cin+c)*r.plane:], l, ty0, rows, q)
+		r.input(wk, &b, c)
 	}
-	o := gemm.Options{Workers: 1, Workspace: &wk.ws}
-	for xi, u := range r.u {
-		c := gemm.Matrix{Rows: g.cout, Cols: cols, Stride: cols, Data: m[xi*ms : xi*ms+g.cout*cols]}
-		b := gemm.Matrix{Rows: g.cin, Cols: cols, Stride: cols, Data: v[xi*vs : xi*vs+g.cin*cols]}
-		if err := gemm.MulPackedMatrix(c, u, b, o); err != nil {
+	for xi := range r.u {
+		if err := r.product(wk, &b, xi); err != nil {
 			return err
 		}
 	}
-	hw := l.H * l.W
-	out := r.out[img*g.cout*hw : (img+1)*g.cout*hw]
-	tmp := grow(&wk.tmp, winograd.OutputScratch(tc))
 	for co := 0; co < g.cout; co++ {
-		for xi := range planes {
-			planes[xi] = m[xi*ms+co*cols : (xi+1)*ms]
-		}
-		r.k.Output(out[co*hw:(co+1)*hw], &planes, l, ty0, rows, tmp)
+		r.output(wk, &b, co)
 	}
-	return r.post(wk, out, img, 2*ty0, min(2*(ty0+rows), l.H))
+	return r.post(wk, b.img, 0, g.cout, 2*ty0, min(2*ty1, r.l.H))
 }
 
-// post applies the op's convPost to rows [y0, y1) of every output channel
-// of image img, whose output is out.
-func (r *winogradRun) post(wk *winogradWorker, out []float32, img, y0, y1 int) error {
+// input writes the input transform of channel c into the block.
+func (r *winogradRun) input(wk *winogradWorker, b *winogradBlock, c int) {
+	rows := b.ty1 - b.ty0
+	var planes [winograd.Tiles][]float32
+	for xi := range planes {
+		planes[xi] = b.v[xi*b.vs+c*b.cols : (xi+1)*b.vs]
+	}
+	q := grow(&wk.q, r.l.InputScratch(rows))
+	r.k.Input(&planes, r.split[(b.img*r.op.geom.cin+c)*r.plane:], r.l, b.ty0, rows, q)
+}
+
+// product computes the block's M[ξ] = U[ξ]·V[ξ].
+func (r *winogradRun) product(wk *winogradWorker, b *winogradBlock, xi int) error {
+	g := r.op.geom
+	c := gemm.Matrix{Rows: g.cout, Cols: b.cols, Stride: b.cols, Data: b.m[xi*b.ms : xi*b.ms+g.cout*b.cols]}
+	v := gemm.Matrix{Rows: g.cin, Cols: b.cols, Stride: b.cols, Data: b.v[xi*b.vs : xi*b.vs+g.cin*b.cols]}
+	return gemm.MulPackedMatrix(c, r.u[xi], v, gemm.Options{Workers: 1, Workspace: &wk.ws})
+}
+
+// output writes the output transform of channel co of the block into the
+// op's output.
+func (r *winogradRun) output(wk *winogradWorker, b *winogradBlock, co int) {
+	l, rows := r.l, b.ty1-b.ty0
+	var planes [winograd.Tiles][]float32
+	for xi := range planes {
+		planes[xi] = b.m[xi*b.ms+co*b.cols : (xi+1)*b.ms]
+	}
+	hw := l.H * l.W
+	plane := (b.img*r.op.geom.cout + co) * hw
+	r.k.Output(r.out[plane:plane+hw], &planes, l, b.ty0, rows, grow(&wk.tmp, winograd.OutputScratch(rows*l.TW)))
+}
+
+// post applies the op's convPost to rows [y0, y1) of output channels
+// [co0, co1) of image img.
+func (r *winogradRun) post(wk *winogradWorker, img, co0, co1, y0, y1 int) error {
 	p, l := r.op.post, r.l
 	if p == (convPost{}) {
 		return nil
 	}
-	hw, cout := l.H*l.W, r.op.geom.cout
-	cols := (y1 - y0) * l.W
+	hw := l.H * l.W
+	at, rows, cols := (img*r.op.geom.cout+co0)*hw+y0*l.W, co1-co0, (y1-y0)*l.W
 	wk.ep = gemm.Epilogue{ReLU: p.relu}
 	if p.bn != nil {
-		wk.ep.Scale, wk.ep.Shift = p.bn.scale, p.bn.shift
+		wk.ep.Scale = p.bn.scale[co0:co1]
+		if p.bn.shift != nil {
+			wk.ep.Shift = p.bn.shift[co0:co1]
+		}
 	}
 	if r.res != nil {
-		res := r.res[img*cout*hw : (img+1)*cout*hw]
-		wk.ep.Residual = gemm.Matrix{Rows: cout, Cols: cols, Stride: hw, Data: res[y0*l.W:]}
+		wk.ep.Residual = gemm.Matrix{Rows: rows, Cols: cols, Stride: hw, Data: r.res[at:]}
 	}
-	c := gemm.Matrix{Rows: cout, Cols: cols, Stride: hw, Data: out[y0*l.W:]}
+	c := gemm.Matrix{Rows: rows, Cols: cols, Stride: hw, Data: r.out[at:]}
 	err := gemm.ApplyEpilogue(c, &wk.ep, r.k.Kernel())
 	wk.ep = gemm.Epilogue{} // keep no references to the run's data
 	return err
