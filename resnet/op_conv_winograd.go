@@ -229,20 +229,24 @@ func (r *winogradRun) each(sc *winogradScratch, workers, n int, f func(wk *winog
 }
 
 // winogradBlock is the transformed input and product of tile rows [ty0,
-// ty1) of one image: V[ξ] (Cin × cols) at v[ξ·vs:] and M[ξ] (Cout × cols)
-// at m[ξ·ms:], cols the tiles rounded up to whole panels (no partial
-// tiles in the products; the extra columns are garbage).
+// ty1) of one image: V[ξ] (Cin × cols, rows vrow apart) at v[ξ·vs:] and
+// M[ξ] (Cout × cols) at m[ξ·ms:], cols the tiles rounded up to whole
+// panels (no partial tiles in the products; the extra columns are
+// garbage). vrow leaves room for the input transform's spill past a
+// channel's last tile, so that channels may be transformed concurrently.
 type winogradBlock struct {
-	img, ty0, ty1, cols, vs, ms int
-	v, m                        []float32
+	img, ty0, ty1, cols, vrow, vs, ms int
+	v, m                              []float32
 }
 
 // block returns the block of tile rows [ty0, ty1) of image img, its
 // buffers grown from v and m.
 func (r *winogradRun) block(v, m *[]float32, img, ty0, ty1 int) winogradBlock {
-	g := r.op.geom
-	cols := ((ty1-ty0)*r.l.TW + gemm.PanelWidth - 1) / gemm.PanelWidth * gemm.PanelWidth
-	b := winogradBlock{img: img, ty0: ty0, ty1: ty1, cols: cols, vs: g.cin*cols + winograd.Slack, ms: g.cout*cols + winograd.Slack}
+	g, tw := r.op.geom, r.l.TW
+	tiles := (ty1 - ty0) * tw
+	cols := (tiles + gemm.PanelWidth - 1) / gemm.PanelWidth * gemm.PanelWidth
+	vrow := max(cols, tiles-tw+winograd.Span(tw))
+	b := winogradBlock{img: img, ty0: ty0, ty1: ty1, cols: cols, vrow: vrow, vs: g.cin*vrow + winograd.Slack, ms: g.cout*cols + winograd.Slack}
 	b.v, b.m = grow(v, winograd.Tiles*b.vs), grow(m, winograd.Tiles*b.ms)
 	return b
 }
@@ -271,7 +275,7 @@ func (r *winogradRun) input(wk *winogradWorker, b *winogradBlock, c int) {
 	rows := b.ty1 - b.ty0
 	var planes [winograd.Tiles][]float32
 	for xi := range planes {
-		planes[xi] = b.v[xi*b.vs+c*b.cols : (xi+1)*b.vs]
+		planes[xi] = b.v[xi*b.vs+c*b.vrow : (xi+1)*b.vs]
 	}
 	q := grow(&wk.q, r.l.InputScratch(rows))
 	r.k.Input(&planes, r.split[(b.img*r.op.geom.cin+c)*r.plane:], r.l, b.ty0, rows, q)
@@ -281,7 +285,7 @@ func (r *winogradRun) input(wk *winogradWorker, b *winogradBlock, c int) {
 func (r *winogradRun) product(wk *winogradWorker, b *winogradBlock, xi int) error {
 	g := r.op.geom
 	c := gemm.Matrix{Rows: g.cout, Cols: b.cols, Stride: b.cols, Data: b.m[xi*b.ms : xi*b.ms+g.cout*b.cols]}
-	v := gemm.Matrix{Rows: g.cin, Cols: b.cols, Stride: b.cols, Data: b.v[xi*b.vs : xi*b.vs+g.cin*b.cols]}
+	v := gemm.Matrix{Rows: g.cin, Cols: b.cols, Stride: b.vrow, Data: b.v[xi*b.vs : xi*b.vs+(g.cin-1)*b.vrow+b.cols]}
 	return gemm.MulPackedMatrix(c, r.u[xi], v, gemm.Options{Workers: 1, Workspace: &wk.ws})
 }
 

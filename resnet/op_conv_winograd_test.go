@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/xrayllm/xray/internal/gemm"
+	"github.com/xrayllm/xray/internal/winograd"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -15,7 +17,7 @@ import (
 // the Winograd path in chunks of the default size and of one tile row.
 func TestWinogradMatchesDirect(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
-	shapes := [][4]int{{1, 3, 5, 7}, {2, 5, 9, 8}, {3, 13, 7, 11}, {2, 19, 1, 1}, {1, 9, 2, 3}, {2, 70, 6, 5}, {1, 33, 17, 18}, {2, 6, 20, 13}}
+	shapes := [][4]int{{1, 3, 5, 7}, {2, 5, 9, 8}, {3, 13, 7, 11}, {2, 19, 1, 1}, {1, 9, 2, 3}, {2, 70, 6, 5}, {1, 33, 17, 18}, {2, 6, 20, 13}, {1, 40, 7, 8}}
 	for _, sh := range shapes {
 		for _, post := range fusedCases {
 			for _, path := range []string{"winograd", "winograd_rows", "direct"} {
@@ -149,6 +151,31 @@ func TestWinogradOnlyWithoutProbes(t *testing.T) {
 		}
 		if strided.path = pathWinograd; strided.winograd() {
 			t.Errorf("stride %d, padding %d: winograd() = true", sp[0], sp[1])
+		}
+	}
+}
+
+// TestWinogradBlockRoom checks that a block's rows of V leave room for the
+// input transform's spill past each channel's last tile, which would
+// otherwise land in the next channel's row, written concurrently when
+// the channels are shared among goroutines (see phased).
+func TestWinogradBlockRoom(t *testing.T) {
+	w := testWeight(t, newDense([]int{2, 3, 3, 3}, make([]float32, 2*3*9)))
+	op, err := newConvOp("t", w, 1, 1, convPost{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for h := 1; h <= 20; h++ {
+		for wd := 1; wd <= 40; wd++ {
+			r := winogradRun{op: op, l: winograd.NewLayout(h, wd)}
+			for ty0 := 0; ty0 < r.l.TH; ty0++ {
+				var v, m []float32
+				b := r.block(&v, &m, 0, ty0, r.l.TH)
+				tiles := (r.l.TH - ty0) * r.l.TW
+				if b.vrow < tiles-r.l.TW+winograd.Span(r.l.TW) || b.cols < tiles || b.cols%gemm.PanelWidth != 0 {
+					t.Fatalf("%dx%d from tile row %d: vrow %d, cols %d for %d tiles of rows of %d", h, wd, ty0, b.vrow, b.cols, tiles, r.l.TW)
+				}
+			}
 		}
 	}
 }
