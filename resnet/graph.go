@@ -151,6 +151,7 @@ func (m *Model) NewGraph(opts GraphOptions) (*Graph, error) {
 		p:     &m.params,
 		graph: &Graph{g: G.NewGraph(), nodes: map[string]*G.Node{}, probes: map[string]*G.Node{}, opts: opts},
 	}
+	b.scratch.wino.differentiated = len(probes) > 0
 	graphlock.Do(func() { b.build(m.layout) })
 	if b.err != nil {
 		return nil, fmt.Errorf("resnet: building the graph: %w", b.err)

@@ -144,6 +144,7 @@ type convScratch struct {
 	// batchOut and batchRes are a batch's output and residual side by
 	// side (see forwardBatched).
 	batchOut, batchRes []float32
+	wino               winogradScratch
 }
 
 // grow returns buf resized to n values, reusing its storage when it can.
@@ -185,6 +186,7 @@ type convOp struct {
 	scratch *convScratch
 	ep      gemm.Epilogue
 	unf     *unfolded // for the last input size; nil for a direct product
+	path    convPath  // the Winograd path or the direct one (convOp.winograd)
 }
 
 // InferShape implements gorgonia.Op.
@@ -251,6 +253,9 @@ func (op *convOp) forward(out, x, res []float32, s, os tensor.Shape) error {
 	g := op.geom
 	k, p := g.depth(), os[2]*os[3]
 	inSize, outSize := s[1]*s[2]*s[3], os[1]*p
+	if op.winograd() {
+		return op.forwardWinograd(out, x, res, s)
+	}
 	o := op.options()
 	if op.batched(s, os) {
 		return op.forwardBatched(out, x, res, s, os, o)

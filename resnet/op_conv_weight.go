@@ -22,6 +22,8 @@ type convWeight struct {
 	once       sync.Once
 	transposed *gemm.Packed // Cin·kh·kw × Cout
 	packErr    error
+
+	wino winogradPacked // for a 3x3 kernel's Winograd path, on first use
 }
 
 // newConvWeight checks and packs the weight of module name; w is not
