@@ -132,7 +132,9 @@ func TestClassifyManyKeepsOrderAndFailures(t *testing.T) {
 		t.Errorf("missing file's error %q", msg)
 	}
 
-	// One image at a time (the -cam path) gives the same probabilities.
+	// One image at a time (the -cam path) gives the same probabilities, up
+	// to float32 rounding: its graph differentiates, so it keeps the
+	// direct convolution where the batch's uses Winograd's (resnet).
 	e, one, errOut := testEnv(nil)
 	if code := run(context.Background(), append([]string{"classify", "-weights", fixtureWeights, "-json", "-cam", t.TempDir()}, paths...), e); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -145,7 +147,7 @@ func TestClassifyManyKeepsOrderAndFailures(t *testing.T) {
 		k := slices.Index(paths, args[i])
 		for _, c := range []string{"NORMAL", "PNEUMONIA"} {
 			a, b := r["probs"].(map[string]any)[c].(float64), byOne[k]["probs"].(map[string]any)[c].(float64)
-			if math.Abs(a-b) > 1e-6 {
+			if math.Abs(a-b) > 1e-5 {
 				t.Errorf("%s: p(%s) %v in a batch, %v alone", args[i], c, a, b)
 			}
 		}
