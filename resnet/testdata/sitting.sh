@@ -24,6 +24,8 @@ say "Go, 2 threads"; bench 2 "" "./resnet ./gradcam ." 'Forward1$|Forward8$|Grad
 say "Go, 1 thread"; bench 1 "" "./resnet ./gradcam ." 'Forward1$|Forward8$|GradCAMLayer4$|Analyze$'
 say "Go, AVX2 kernel, 2 threads"; bench 2 avx2 ./resnet 'Forward1$|Forward8$'
 say "Go, AVX2 kernel, 1 thread"; bench 1 avx2 ./resnet 'Forward1$'
+say "Go, direct convolution only (XRAY_CONV=direct), 2 threads"; XRAY_CONV=direct bench 2 "" ./resnet 'Forward1$|Forward8$'
+say "Go, direct convolution only (XRAY_CONV=direct), 1 thread"; XRAY_CONV=direct bench 1 "" ./resnet 'Forward1$'
 
 torch() { /usr/bin/python3 resnet/testdata/torch_forward.py "$CKPT" --iters=20 "$@"; }
 say "PyTorch forward"
