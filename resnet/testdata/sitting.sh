@@ -27,6 +27,9 @@ say "Go, AVX2 kernel, 1 thread"; bench 1 avx2 ./resnet 'Forward1$'
 say "Go, direct convolution only (XRAY_CONV=direct), 2 threads"; XRAY_CONV=direct bench 2 "" ./resnet 'Forward1$|Forward8$'
 say "Go, direct convolution only (XRAY_CONV=direct), 1 thread"; XRAY_CONV=direct bench 1 "" ./resnet 'Forward1$'
 
+say "Go, per stage (resnet.Model.Profile, unfused), 2 and 1 threads"
+for t in 2 1; do GOMAXPROCS=$t go run ./resnet/testdata/stages "$CKPT" "$IMG"; done
+
 torch() { /usr/bin/python3 resnet/testdata/torch_forward.py "$CKPT" --iters=20 "$@"; }
 say "PyTorch forward"
 for t in 2 1; do for b in 1 8; do torch --threads=$t --batch=$b; done; done
