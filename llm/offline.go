@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -13,8 +14,10 @@ import (
 //go:embed templates/*.tmpl
 var offlineFS embed.FS
 
-// LowConfidence is the probability below which the offline report calls a
-// prediction uncertain.
+// LowConfidence is the highest class probability below which the offline
+// report calls a prediction uncertain. It is the network's own highest
+// probability, not the decided class's: a threshold may decide a class
+// of low probability while the network itself was sure.
 const LowConfidence = 0.7
 
 // Offline is a Client that writes a deterministic, template-based report
@@ -78,7 +81,7 @@ func (Offline) Compose(in prompt.ReportInputs) (string, error) {
 	d := offlineData{
 		TemplateData: td,
 		Kind:         labelKind(td.Label),
-		Low:          td.Prob < LowConfidence,
+		Low:          slices.Max(append([]float64{0}, in.Probs...)) < LowConfidence,
 		LowBelow:     prompt.FormatPercent(LowConfidence),
 		EmptyMap:     in.Notes != nil && in.Notes.Empty,
 		ClassList:    strings.Join(in.Classes, ", "),

@@ -56,6 +56,27 @@ func TestOfflineGolden(t *testing.T) {
 	}
 }
 
+// TestOfflineLowConfidenceIsTheNetworks checks that a threshold deciding
+// the less likely class does not make the report call the network unsure:
+// "not sure either way" is about the highest probability.
+func TestOfflineLowConfidenceIsTheNetworks(t *testing.T) {
+	low := "the model was not sure either way"
+	in := testInputs(prompt.English)
+	in.Probs, in.Pred = []float64{0.0738, 0.9262}, 0 // NORMAL decided by a threshold of 0.95
+	in.Decision = &prompt.Decision{Threshold: 0.95, Positive: "PNEUMONIA", Probability: 0.9262, Argmax: "PNEUMONIA", Decided: "NORMAL"}
+	got, err := Offline{}.Compose(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(got, low) {
+		t.Errorf("a threshold's decision reads as an unsure network:\n%s", got)
+	}
+	in.Probs, in.Pred, in.Decision = []float64{0.55, 0.45}, 0, nil
+	if got, _ = (Offline{}).Compose(in); !strings.Contains(got, low) {
+		t.Errorf("55%% is not called unsure:\n%s", got)
+	}
+}
+
 func TestOfflineVariants(t *testing.T) {
 	in := testInputs(prompt.Korean)
 	in.Notes = nil
