@@ -25,8 +25,8 @@ type Profile struct {
 	// "layer2.0.downsample.0", ...), each block's residual sum and final
 	// ReLU ("layer1.0.add"), the poolings and fc.
 	Layers []LayerTiming
-	// Total is the median wall time of the timed passes: the leaves plus
-	// the bookkeeping between them.
+	// Total is the wall time of a pass: the leaves plus the bookkeeping
+	// between them (its median over the passes).
 	Total time.Duration
 }
 
@@ -88,9 +88,10 @@ func (m *Model) Profile(ctx context.Context, x []float32) (*Profile, error) {
 	return p, nil
 }
 
-// medianProfile is the first pass's leaves with each duration, and the
-// total, replaced by the median over the passes; every pass runs the
-// same ops in the same order.
+// medianProfile is the first pass's leaves with each duration replaced
+// by its median over the passes, and the total by their sum plus the
+// median time between them; every pass runs the same ops in the same
+// order.
 func medianProfile(passes []*Profile) *Profile {
 	p := passes[0]
 	durations := make([]time.Duration, len(passes))
@@ -104,7 +105,19 @@ func medianProfile(passes []*Profile) *Profile {
 	for i := range p.Layers {
 		p.Layers[i].Duration = median(func(q *Profile) time.Duration { return q.Layers[i].Duration })
 	}
-	p.Total = median(func(q *Profile) time.Duration { return q.Total })
+	var leaves time.Duration
+	for _, l := range p.Layers {
+		leaves += l.Duration
+	}
+	// The total is the leaves plus the median bookkeeping between them, so
+	// that the leaves never add up to more than the total.
+	p.Total = leaves + median(func(q *Profile) time.Duration {
+		between := q.Total
+		for _, l := range q.Layers {
+			between -= l.Duration
+		}
+		return between
+	})
 	return p
 }
 
