@@ -93,7 +93,6 @@ func (m *Model) Profile(ctx context.Context, x []float32) (*Profile, error) {
 // median time between them; every pass runs the same ops in the same
 // order.
 func medianProfile(passes []*Profile) *Profile {
-	p := passes[0]
 	durations := make([]time.Duration, len(passes))
 	median := func(at func(*Profile) time.Duration) time.Duration {
 		for i, q := range passes {
@@ -102,22 +101,22 @@ func medianProfile(passes []*Profile) *Profile {
 		slices.Sort(durations)
 		return durations[len(durations)/2]
 	}
+	// The total is the leaves plus the median bookkeeping between them, so
+	// that the leaves never add up to more than the total. It is taken
+	// before the first pass's leaves are replaced by the medians.
+	between := median(func(q *Profile) time.Duration {
+		d := q.Total
+		for _, l := range q.Layers {
+			d -= l.Duration
+		}
+		return d
+	})
+	p := passes[0]
+	p.Total = between
 	for i := range p.Layers {
 		p.Layers[i].Duration = median(func(q *Profile) time.Duration { return q.Layers[i].Duration })
+		p.Total += p.Layers[i].Duration
 	}
-	var leaves time.Duration
-	for _, l := range p.Layers {
-		leaves += l.Duration
-	}
-	// The total is the leaves plus the median bookkeeping between them, so
-	// that the leaves never add up to more than the total.
-	p.Total = leaves + median(func(q *Profile) time.Duration {
-		between := q.Total
-		for _, l := range q.Layers {
-			between -= l.Duration
-		}
-		return between
-	})
 	return p
 }
 
