@@ -122,10 +122,10 @@ func thresholded(probs []float64, pos int, th float64) int {
 }
 
 // decide applies the request's calibration, or the Analyzer's, to the
-// result's prediction. When the decided class is not the network's and
-// the CAM explained the network's class because no target was given, the
-// CAM is computed again for the decided class, so that the map and its
-// notes explain the answer shown.
+// result's prediction. When no target was given and the CAM explains a
+// class other than the decided one (the network's argmax, or with TTA the
+// plain image's), the CAM is computed again for the decided class, so
+// that the map and its notes explain the answer shown.
 func (a *Analyzer) decide(ctx context.Context, in *preprocess.Input, req Request, res *Result) error {
 	cal := req.Calibration
 	if cal == nil {
@@ -138,7 +138,7 @@ func (a *Analyzer) decide(ctx context.Context, in *preprocess.Input, req Request
 	if err != nil {
 		return err
 	}
-	if opts := req.camOptions(); res.CAM != nil && opts.Target == "" && decided.Index != res.Prediction.Index {
+	if opts := req.camOptions(); res.CAM != nil && opts.Target == "" && decided.Index != res.CAM.TargetIndex {
 		start := time.Now()
 		o := *opts
 		o.Target = decided.Label
