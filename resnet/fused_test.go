@@ -263,7 +263,7 @@ func TestFusedConvMatchesSteps(t *testing.T) {
 				t.Fatal(err)
 			}
 			ys := y.Shape()
-			want, err := newAffineOp("bn", bn.scale, bn.shift).Do(y)
+			want, err := newAffineOp("bn", bn.scale, bn.shift, nil).Do(y)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -271,9 +271,9 @@ func TestFusedConvMatchesSteps(t *testing.T) {
 			if c.residual {
 				res := newDense(ys, randoms(rng, ys.TotalSize()))
 				in = append(in, res)
-				want, err = newAddReLUOp("add").Do(want, res)
+				want, err = newAddReLUOp("add", nil).Do(want, res)
 			} else if c.relu {
-				want, err = newReLUOp("relu").Do(want)
+				want, err = newReLUOp("relu", nil).Do(want)
 			}
 			if err != nil {
 				t.Fatal(err)

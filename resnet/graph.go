@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/xrayllm/xray/internal/graphlock"
+	"github.com/xrayllm/xray/internal/team"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -151,6 +152,7 @@ func (m *Model) NewGraph(opts GraphOptions) (*Graph, error) {
 		p:     &m.params,
 		graph: &Graph{g: G.NewGraph(), nodes: map[string]*G.Node{}, probes: map[string]*G.Node{}, opts: opts},
 	}
+	b.scratch.team = m.team
 	b.scratch.wino.differentiated = len(probes) > 0
 	graphlock.Do(func() { b.build(m.layout) })
 	if b.err != nil {
@@ -167,6 +169,10 @@ type builder struct {
 	err     error
 }
 
+// team is the team the graph's ops run their parallel passes on: the
+// model's.
+func (b *builder) team() *team.Team { return b.scratch.team }
+
 // build lays out torchvision's forward(): stem, four stages, pool, fc.
 func (b *builder) build(l layout) {
 	o := b.graph.opts
@@ -176,14 +182,14 @@ func (b *builder) build(l layout) {
 		G.WithValue(tensor.New(tensor.WithShape(o.Batch, 3, o.Height, o.Width), tensor.WithBacking(in))))
 	b.graph.input = x
 	x = b.unit(x, stemUnit(), nil)
-	x = b.named(b.op(func() (*G.Node, error) { return maxPool(x, "maxpool") }), "maxpool")
+	x = b.named(b.op(func() (*G.Node, error) { return maxPool(x, "maxpool", b.team()) }), "maxpool")
 	for i, blk := range l.blocks {
 		x = b.basicBlock(x, blk)
 		if i+1 == len(l.blocks) || l.blocks[i+1].stage != blk.stage {
 			b.alias(blk.stage, blk.name) // the stage's output is its last block's
 		}
 	}
-	x = b.named(b.op(func() (*G.Node, error) { return globalAvgPool(x) }), "avgpool")
+	x = b.named(b.op(func() (*G.Node, error) { return globalAvgPool(x, b.team()) }), "avgpool")
 	b.graph.logits = b.named(b.linear(x), "fc")
 }
 
@@ -227,7 +233,7 @@ func (b *builder) unit(x *G.Node, u convUnit, residual func() *G.Node) *G.Node {
 	switch {
 	case residual != nil:
 		r := residual()
-		y = b.named(b.op(func() (*G.Node, error) { return addReLU(y, r, u.relu) }), u.relu)
+		y = b.named(b.op(func() (*G.Node, error) { return addReLU(y, r, u.relu, b.team()) }), u.relu)
 	case u.relu != "":
 		y = b.named(b.relu(y, u.relu), u.relu)
 	}
@@ -263,12 +269,12 @@ func (b *builder) conv(x *G.Node, module string, stride, pad int) *G.Node {
 
 // bn adds a folded batch norm.
 func (b *builder) bn(x *G.Node, module string) *G.Node {
-	return b.op(func() (*G.Node, error) { return batchNorm(x, module, b.p.bns[module]) })
+	return b.op(func() (*G.Node, error) { return batchNorm(x, module, b.p.bns[module], b.team()) })
 }
 
 // relu adds a ReLU.
 func (b *builder) relu(x *G.Node, name string) *G.Node {
-	return b.op(func() (*G.Node, error) { return relu(x, name) })
+	return b.op(func() (*G.Node, error) { return relu(x, name, b.team()) })
 }
 
 // linear adds the classifier.
@@ -323,5 +329,5 @@ func (b *builder) addProbe(n *G.Node, name string) *G.Node {
 	z := G.NewTensor(b.graph.g, tensor.Float32, n.Shape().Dims(), G.WithShape(n.Shape().Clone()...),
 		G.WithName(name+".probe"), G.WithInit(G.Zeroes()))
 	b.graph.probes[name] = z
-	return b.op(func() (*G.Node, error) { return probe(n, z, name) })
+	return b.op(func() (*G.Node, error) { return probe(n, z, name, b.team()) })
 }

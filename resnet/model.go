@@ -10,6 +10,7 @@ import (
 	"github.com/xrayllm/xray/internal/graphlock"
 	"github.com/xrayllm/xray/internal/inputsize"
 	"github.com/xrayllm/xray/internal/pool"
+	"github.com/xrayllm/xray/internal/team"
 	"github.com/xrayllm/xray/weights"
 	G "gorgonia.org/gorgonia"
 )
@@ -37,6 +38,9 @@ type Model struct {
 	params  params
 	set     settings
 	runners *pool.Pool[runnerKey, *runner]
+	// team runs the parallel passes of every graph's ops; a graph that
+	// finds it busy with another graph's pass runs on its caller alone.
+	team *team.Team
 }
 
 // settings are what Options change.
@@ -113,7 +117,8 @@ func New(sd weights.StateDict, opts ...Option) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{layout: l, classes: s.classes, params: ps, set: s}
+	m := &Model{layout: l, classes: s.classes, params: ps, set: s, team: team.New(runtime.GOMAXPROCS(0))}
+	runtime.AddCleanup(m, (*team.Team).Close, m.team) // a model dropped without Close
 	m.runners = pool.New(s.concurrency, s.concurrency, m.newRunner, (*runner).close)
 	return m, nil
 }
@@ -135,9 +140,12 @@ func (m *Model) LayerNames() []string { return m.layout.arch.LayerNames() }
 // ones a probe, and so a CAM, may target (see Arch.SpatialLayerNames).
 func (m *Model) SpatialLayerNames() []string { return m.layout.arch.SpatialLayerNames() }
 
-// Close releases the model's idle graphs. The model must not be used
-// afterwards.
-func (m *Model) Close() { m.runners.Close() }
+// Close releases the model's idle graphs and stops the goroutines that
+// run their parallel passes. The model must not be used afterwards.
+func (m *Model) Close() {
+	m.runners.Close()
+	m.team.Close()
+}
 
 // Prediction is the classifier's answer for one image.
 type Prediction struct {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/xrayllm/xray/internal/gemm"
 	"github.com/xrayllm/xray/internal/graphop"
+	"github.com/xrayllm/xray/internal/team"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -135,9 +136,11 @@ func (p convPost) kind() string {
 }
 
 // convScratch holds the buffers a convolution needs only while it runs:
-// the GEMM's packing buffers, the padded image and the unfolded gradient.
-// The ops of one graph share one, as they run one after the other.
+// the GEMM's packing buffers, the padded image and the unfolded gradient,
+// and the team that runs its parallel passes. The ops of one graph share
+// one, as they run one after the other.
 type convScratch struct {
+	team   *team.Team
 	ws     gemm.Workspace
 	padded []float32
 	col    []float32
@@ -172,7 +175,7 @@ func newConvOp(name string, w *convWeight, stride, pad int, post convPost, scrat
 	if scratch == nil {
 		scratch = new(convScratch)
 	}
-	return &convOp{opBase: base(post.kind(), name, arity), geom: w.geom(stride, pad), w: w, post: post, scratch: scratch}, nil
+	return &convOp{opBase: base(post.kind(), name, arity, scratch.team), geom: w.geom(stride, pad), w: w, post: post, scratch: scratch}, nil
 }
 
 // convOp is a bias-free 2-D convolution with a constant weight, followed
@@ -272,7 +275,7 @@ func (op *convOp) forward(out, x, res []float32, s, os tensor.Shape) error {
 			u.img = img
 			if g.pad > 0 {
 				u.img = grow(&op.scratch.padded, s[1]*u.h*u.w)
-				padImage(u.img, img, s[1], s[2], s[3], g.pad)
+				padImage(op.team, u.img, img, s[1], s[2], s[3], g.pad)
 			}
 			err = gemm.MulPacked(c, op.w.packed, u, o)
 		} else {
@@ -288,7 +291,7 @@ func (op *convOp) forward(out, x, res []float32, s, os tensor.Shape) error {
 // options returns the GEMM options of the op's products, with the
 // epilogue of its convPost when there is one.
 func (op *convOp) options() gemm.Options {
-	o := gemm.Options{Workspace: &op.scratch.ws}
+	o := gemm.Options{Workspace: &op.scratch.ws, Team: op.team}
 	if op.post == (convPost{}) {
 		return o
 	}
@@ -326,13 +329,13 @@ func (op *convOp) SymDiff(in G.Nodes, y, grad *G.Node) (G.Nodes, error) {
 	g := grad
 	var err error
 	if op.post.relu {
-		if g, err = reluGrad(y, grad, op.Name); err != nil {
+		if g, err = reluGrad(y, grad, op.Name, op.team); err != nil {
 			return nil, err
 		}
 	}
 	scaled := g
 	if bn := op.post.bn; bn != nil {
-		if scaled, err = G.ApplyOp(newAffineOp(op.Name+".bn_grad", bn.scale, nil), g); err != nil {
+		if scaled, err = G.ApplyOp(newAffineOp(op.Name+".bn_grad", bn.scale, nil, op.team), g); err != nil {
 			return nil, err
 		}
 	}
@@ -350,7 +353,7 @@ func (op *convOp) SymDiff(in G.Nodes, y, grad *G.Node) (G.Nodes, error) {
 // name, geometry g and weight w, for an input of shape inShape, running
 // in scratch.
 func newConvGradOp(name string, g convGeom, w *convWeight, inShape tensor.Shape, scratch *convScratch) *convGradOp {
-	return &convGradOp{gradBase: gradBase{base("conv2d_grad", name, 1)}, geom: g, w: w, inShape: inShape.Clone(), scratch: scratch}
+	return &convGradOp{gradBase: gradBase{base("conv2d_grad", name, 1, scratch.team)}, geom: g, w: w, inShape: inShape.Clone(), scratch: scratch}
 }
 
 // convGradOp is a convolution's gradient with respect to its input
@@ -413,7 +416,7 @@ func (op *convGradOp) backward(dx, dy []float32, is, os tensor.Shape) error {
 	if err != nil {
 		return err
 	}
-	o := gemm.Options{Workspace: &op.scratch.ws}
+	o := gemm.Options{Workspace: &op.scratch.ws, Team: op.team}
 	for n := 0; n < is[0]; n++ {
 		img := dx[n*inSize : (n+1)*inSize]
 		c := img
@@ -425,7 +428,7 @@ func (op *convGradOp) backward(dx, dy []float32, is, os tensor.Shape) error {
 			return err
 		}
 		if col != nil {
-			col2im(img, col, g, is[2], is[3], os[2], os[3])
+			col2im(op.team, img, col, g, is[2], is[3], os[2], os[3])
 		}
 	}
 	return nil

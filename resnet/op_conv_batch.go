@@ -32,7 +32,7 @@ func (op *convOp) forwardBatched(out, x, res []float32, s, os tensor.Shape, o ge
 		in, padded := s[1]*s[2]*s[3], s[1]*u.h*u.w
 		u.img = grow(&sc.padded, n*padded)
 		for i := 0; i < n; i++ {
-			padImage(u.img[i*padded:(i+1)*padded], x[i*in:(i+1)*in], s[1], s[2], s[3], g.pad)
+			padImage(op.team, u.img[i*padded:(i+1)*padded], x[i*in:(i+1)*in], s[1], s[2], s[3], g.pad)
 		}
 	}
 	cols := n * p

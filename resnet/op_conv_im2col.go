@@ -1,5 +1,7 @@
 package resnet
 
+import "github.com/xrayllm/xray/internal/team"
+
 // col2im: the scatter-add onto a C×H×W image of its unfolding, the
 // C·kh·kw × OH·OW matrix whose row (c, ky, kx), column (oy, ox) is the
 // input at (c, oy·stride−pad+ky, ox·stride−pad+kx) (see unfolded for the
@@ -23,8 +25,8 @@ func span(kx, stride, pad, w, ow int) (lo, hi int) {
 
 // col2im adds every entry of col back onto the image position it was
 // unfolded from; img (C×h×w) is overwritten.
-func col2im(img, col []float32, g convGeom, h, w, oh, ow int) {
-	parallel(g.cin, len(col), func(c0, c1 int) { fold(img, col, g, h, w, oh, ow, c0, c1) })
+func col2im(t *team.Team, img, col []float32, g convGeom, h, w, oh, ow int) {
+	parallel(t, g.cin, len(col), func(c0, c1 int) { fold(img, col, g, h, w, oh, ow, c0, c1) })
 }
 
 // fold overwrites the planes of channels [c0, c1) with their rows' sums

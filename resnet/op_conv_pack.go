@@ -1,6 +1,9 @@
 package resnet
 
-import "github.com/xrayllm/xray/internal/gemm"
+import (
+	"github.com/xrayllm/xray/internal/gemm"
+	"github.com/xrayllm/xray/internal/team"
+)
 
 // unfolded is the unfolding (im2col) of one image, or of several side by
 // side (the columns of image n after those of image n-1), in the forward
@@ -131,9 +134,9 @@ func copyQuarters(panel, img []float32, n, plane, run int) {
 
 // padImage writes the C×h×w image img into dst, C×(h+2·pad)×(w+2·pad),
 // inside a border of pad zeros.
-func padImage(dst, img []float32, c, h, w, pad int) {
+func padImage(t *team.Team, dst, img []float32, c, h, w, pad int) {
 	ph, pw := h+2*pad, w+2*pad
-	parallel(c, len(img), func(c0, c1 int) {
+	parallel(t, c, len(img), func(c0, c1 int) {
 		for ch := c0; ch < c1; ch++ {
 			plane := dst[ch*ph*pw : (ch+1)*ph*pw]
 			clear(plane[:pad*pw])

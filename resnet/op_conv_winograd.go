@@ -2,9 +2,7 @@ package resnet
 
 import (
 	"os"
-	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/xrayllm/xray/internal/gemm"
 	"github.com/xrayllm/xray/internal/winograd"
@@ -74,6 +72,7 @@ const winogradChunkBytes = 1536 << 10
 type winogradScratch struct {
 	split, v, m    []float32
 	workers        []*winogradWorker
+	errs           []error // each member's first error in each
 	differentiated bool
 	chunkBytes     int // winogradChunkBytes when 0 (tests make it small)
 }
@@ -165,20 +164,20 @@ func (op *convOp) forwardWinograd(out, x, res []float32, s tensor.Shape) error {
 	r := winogradRun{op: op, k: k, u: u, l: winograd.NewLayout(h, w), out: out, res: res}
 	r.plane = r.l.PlaneSize()
 	r.split = grow(&sc.split, n*g.cin*r.plane)
-	parallel(n*g.cin, len(r.split), func(lo, hi int) {
+	parallel(op.team, n*g.cin, len(r.split), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			r.l.Split(r.split[p*r.plane:(p+1)*r.plane], x[p*h*w:(p+1)*h*w])
 		}
 	})
-	workers, budget := runtime.GOMAXPROCS(0), sc.chunkBytes
+	workers, budget := op.team.Size(), sc.chunkBytes
 	if budget == 0 {
 		budget = winogradChunkBytes
 	}
 	r.plan(n, workers, budget)
 	if r.chunks == 1 && n < workers {
-		return r.phased(sc, n, workers)
+		return r.phased(sc, n)
 	}
-	return r.each(sc, workers, n*r.chunks, func(wk *winogradWorker, c int) error {
+	return r.each(sc, n*r.chunks, func(wk *winogradWorker, c int) error {
 		k := c % r.chunks
 		return r.chunk(wk, c/r.chunks, k*r.l.TH/r.chunks, (k+1)*r.l.TH/r.chunks)
 	})
@@ -205,36 +204,23 @@ func (r *winogradRun) plan(images, workers, budget int) {
 // ceilDiv is a/b rounded up.
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// each calls f for items [0, n) on up to workers goroutines, each with
-// its own buffers and taking the next item, and returns the first error.
-func (r *winogradRun) each(sc *winogradScratch, workers, n int, f func(wk *winogradWorker, i int) error) error {
-	workers = max(1, min(workers, n))
-	for len(sc.workers) < workers {
+// each calls f for items [0, n) on the op's team, each member with its
+// own buffers and, at every call with the same n, the same contiguous
+// range of items to start with, and returns the first error.
+func (r *winogradRun) each(sc *winogradScratch, n int, f func(wk *winogradWorker, i int) error) error {
+	members := r.op.team.Size()
+	for len(sc.workers) < members {
 		sc.workers = append(sc.workers, new(winogradWorker))
 	}
-	var next atomic.Int64
-	errs := make([]error, workers)
-	work := func(w int) {
-		for errs[w] == nil {
-			i := int(next.Add(1)) - 1
-			if i >= n {
-				return
-			}
-			errs[w] = f(sc.workers[w], i)
+	sc.errs = append(sc.errs[:0], make([]error, members)...)
+	r.op.team.Run(n, func(i, m int) {
+		if sc.errs[m] == nil {
+			sc.errs[m] = f(sc.workers[m], i)
 		}
-	}
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work(w)
-		}()
-	}
-	work(0)
-	wg.Wait()
-	for _, err := range errs {
+	})
+	for _, err := range sc.errs {
 		if err != nil {
+			clear(sc.errs)
 			return err
 		}
 	}

@@ -11,19 +11,19 @@ const winogradPhasedTiles = 64
 // 16 products one ξ each, and the output transform with the post output
 // channel by output channel. Each transformed weight U[ξ] is then read
 // by one goroutine, for the whole map.
-func (r *winogradRun) phased(sc *winogradScratch, images, workers int) error {
+func (r *winogradRun) phased(sc *winogradScratch, images int) error {
 	g := r.op.geom
 	for img := 0; img < images; img++ {
 		b := r.block(&sc.v, &sc.m, img, 0, r.l.TH)
-		err := r.each(sc, workers, g.cin, func(wk *winogradWorker, c int) error {
+		err := r.each(sc, g.cin, func(wk *winogradWorker, c int) error {
 			r.input(wk, &b, c)
 			return nil
 		})
 		if err == nil {
-			err = r.each(sc, workers, len(r.u), func(wk *winogradWorker, xi int) error { return r.product(wk, &b, xi) })
+			err = r.each(sc, len(r.u), func(wk *winogradWorker, xi int) error { return r.product(wk, &b, xi) })
 		}
 		if err == nil {
-			err = r.each(sc, workers, g.cout, func(wk *winogradWorker, co int) error {
+			err = r.each(sc, g.cout, func(wk *winogradWorker, co int) error {
 				r.output(wk, &b, co)
 				return r.post(wk, img, co, co+1, 0, r.l.H)
 			})

@@ -5,6 +5,7 @@ import (
 
 	"github.com/chewxy/hm"
 	"github.com/xrayllm/xray/internal/graphop"
+	"github.com/xrayllm/xray/internal/team"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -27,11 +28,15 @@ var (
 
 // opBase holds what the network's ops share beyond graphop.Base: 4-D
 // tensors in and out, and differentiability in every input.
-type opBase struct{ graphop.Base }
+type opBase struct {
+	graphop.Base
+	team *team.Team // runs the op's parallel passes
+}
 
-// base returns the opBase of an op of the given kind, layer and arity.
-func base(kind, name string, arity int) opBase {
-	return opBase{graphop.Base{Kind: kind, Name: name, Inputs: arity}}
+// base returns the opBase of an op of the given kind, layer and arity,
+// whose parallel passes run on t.
+func base(kind, name string, arity int, t *team.Team) opBase {
+	return opBase{Base: graphop.Base{Kind: kind, Name: name, Inputs: arity}, team: t}
 }
 
 // Type implements gorgonia.Op: 4-D tensors in, a 4-D tensor of the same
@@ -121,8 +126,8 @@ type affineOp struct {
 	out          graphop.Output
 }
 
-func newAffineOp(name string, scale, shift []float32) *affineOp {
-	return &affineOp{opBase: base("affine", name, 1), scale: scale, shift: shift}
+func newAffineOp(name string, scale, shift []float32, t *team.Team) *affineOp {
+	return &affineOp{opBase: base("affine", name, 1, t), scale: scale, shift: shift}
 }
 
 // InferShape implements gorgonia.Op, also checking the channel count.
@@ -145,7 +150,7 @@ func (op *affineOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	t, dst := op.out.Get(s)
 	src, plane := xs[0], s[2]*s[3]
-	parallel(s[0]*s[1], len(src), func(lo, hi int) {
+	parallel(op.team, s[0]*s[1], len(src), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			c := i % s[1]
 			a, b := op.scale[c], float32(0)
@@ -163,7 +168,7 @@ func (op *affineOp) Do(in ...G.Value) (G.Value, error) {
 
 // SymDiff implements gorgonia.SDOp.
 func (op *affineOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	g, err := G.ApplyOp(newAffineOp(op.Name+".grad", op.scale, nil), grad)
+	g, err := G.ApplyOp(newAffineOp(op.Name+".grad", op.scale, nil, op.team), grad)
 	return G.Nodes{g}, err
 }
 
@@ -188,7 +193,7 @@ func runElementwise(o opBase, out *graphop.Output, in []G.Value, f func(dst []fl
 		return nil, err
 	}
 	t, dst := out.Get(s)
-	parallel(len(dst), len(dst), func(lo, hi int) { f(dst, xs, lo, hi) })
+	parallel(o.team, len(dst), len(dst), func(lo, hi int) { f(dst, xs, lo, hi) })
 	return t, nil
 }
 
@@ -204,7 +209,9 @@ func clampNegative(v float32) float32 {
 // reluOp computes max(x, 0).
 type reluOp struct{ elementwise }
 
-func newReLUOp(name string) *reluOp { return &reluOp{elementwise{opBase: base("relu", name, 1)}} }
+func newReLUOp(name string, t *team.Team) *reluOp {
+	return &reluOp{elementwise{opBase: base("relu", name, 1, t)}}
+}
 
 // Do implements gorgonia.Op.
 func (op *reluOp) Do(in ...G.Value) (G.Value, error) {
@@ -217,15 +224,15 @@ func (op *reluOp) Do(in ...G.Value) (G.Value, error) {
 
 // SymDiff implements gorgonia.SDOp: the gradient passes where y > 0.
 func (op *reluOp) SymDiff(_ G.Nodes, y, grad *G.Node) (G.Nodes, error) {
-	g, err := reluGrad(y, grad, op.Name)
+	g, err := reluGrad(y, grad, op.Name, op.team)
 	return G.Nodes{g}, err
 }
 
 // addReLUOp computes max(a+b, 0): a BasicBlock's residual sum and ReLU.
 type addReLUOp struct{ elementwise }
 
-func newAddReLUOp(name string) *addReLUOp {
-	return &addReLUOp{elementwise{opBase: base("add_relu", name, 2)}}
+func newAddReLUOp(name string, t *team.Team) *addReLUOp {
+	return &addReLUOp{elementwise{opBase: base("add_relu", name, 2, t)}}
 }
 
 // Do implements gorgonia.Op.
@@ -240,13 +247,13 @@ func (op *addReLUOp) Do(in ...G.Value) (G.Value, error) {
 
 // SymDiff implements gorgonia.SDOp: both inputs get the masked gradient.
 func (op *addReLUOp) SymDiff(_ G.Nodes, y, grad *G.Node) (G.Nodes, error) {
-	g, err := reluGrad(y, grad, op.Name)
+	g, err := reluGrad(y, grad, op.Name, op.team)
 	return G.Nodes{g, g}, err
 }
 
 // reluGrad builds grad masked to where the ReLU's output y is positive.
-func reluGrad(y, grad *G.Node, name string) (*G.Node, error) {
-	return G.ApplyOp(&reluGradOp{elementwiseGrad{gradBase: gradBase{base("relu_grad", name, 2)}}}, y, grad)
+func reluGrad(y, grad *G.Node, name string, t *team.Team) (*G.Node, error) {
+	return G.ApplyOp(&reluGradOp{elementwiseGrad{gradBase: gradBase{base("relu_grad", name, 2, t)}}}, y, grad)
 }
 
 // elementwiseGrad is an elementwise op of backward graphs.
@@ -275,7 +282,9 @@ func (op *reluGradOp) Do(in ...G.Value) (G.Value, error) {
 // probeOp computes a + z for the gradient probe; the gradient reaches both.
 type probeOp struct{ elementwise }
 
-func newProbeOp(name string) *probeOp { return &probeOp{elementwise{opBase: base("probe", name, 2)}} }
+func newProbeOp(name string, t *team.Team) *probeOp {
+	return &probeOp{elementwise{opBase: base("probe", name, 2, t)}}
+}
 
 // Do implements gorgonia.Op.
 func (op *probeOp) Do(in ...G.Value) (G.Value, error) {

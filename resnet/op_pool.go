@@ -5,6 +5,7 @@ import (
 
 	"github.com/chewxy/hm"
 	"github.com/xrayllm/xray/internal/graphop"
+	"github.com/xrayllm/xray/internal/team"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -138,11 +139,11 @@ type maxPoolOp struct {
 	out  graphop.Output
 }
 
-func newMaxPoolOp(name string, g poolGeom) (*maxPoolOp, error) {
+func newMaxPoolOp(name string, g poolGeom, t *team.Team) (*maxPoolOp, error) {
 	if g.k < 1 || g.stride < 1 || g.pad < 0 || 2*g.pad > g.k {
 		return nil, fmt.Errorf("max pool %s: bad window %d, stride %d or padding %d", name, g.k, g.stride, g.pad)
 	}
-	return &maxPoolOp{opBase: base("maxpool", name, 1), geom: g}, nil
+	return &maxPoolOp{opBase: base("maxpool", name, 1, t), geom: g}, nil
 }
 
 // InferShape implements gorgonia.Op.
@@ -162,7 +163,7 @@ func (op *maxPoolOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	t, dst := op.out.Get(os)
 	h, w, oh, ow := s[2], s[3], os[2], os[3]
-	parallel(s[0]*s[1], len(x), func(lo, hi int) {
+	parallel(op.team, s[0]*s[1], len(x), func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			op.geom.pool(dst[c*oh*ow:(c+1)*oh*ow], x[c*h*w:(c+1)*h*w], h, w, oh, ow)
 		}
@@ -176,7 +177,7 @@ func (op *maxPoolOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	if len(in) != 1 {
 		return nil, fmt.Errorf("%s: want 1 input, got %d", op, len(in))
 	}
-	back := &maxPoolGradOp{gradBase: gradBase{base("maxpool_grad", op.Name, 2)}, geom: op.geom}
+	back := &maxPoolGradOp{gradBase: gradBase{base("maxpool_grad", op.Name, 2, op.team)}, geom: op.geom}
 	g, err := G.ApplyOp(back, in[0], grad)
 	return G.Nodes{g}, err
 }
@@ -209,7 +210,7 @@ func (op *maxPoolGradOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	t, dx := op.out.Get(s)
 	h, w, oh, ow := s[2], s[3], ds[2], ds[3]
-	parallel(s[0]*s[1], len(x), func(lo, hi int) {
+	parallel(op.team, s[0]*s[1], len(x), func(lo, hi int) {
 		clear(dx[lo*h*w : hi*h*w])
 		for c := lo; c < hi; c++ {
 			plane, g, d := x[c*h*w:(c+1)*h*w], dy[c*oh*ow:(c+1)*oh*ow], dx[c*h*w:(c+1)*h*w]
@@ -253,7 +254,7 @@ func (op *avgPoolOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	plane := s[2] * s[3]
 	t, dst := op.out.Get(tensor.Shape{s[0], s[1]})
-	parallel(len(dst), len(xs[0]), func(lo, hi int) {
+	parallel(op.team, len(dst), len(xs[0]), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			var sum float64
 			for _, v := range xs[0][i*plane : (i+1)*plane] {
@@ -268,7 +269,7 @@ func (op *avgPoolOp) Do(in ...G.Value) (G.Value, error) {
 // SymDiff implements gorgonia.SDOp: each position gets 1/(H*W) of its
 // channel's gradient.
 func (op *avgPoolOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	back := &avgPoolGradOp{gradBase: gradBase{base("avgpool_grad", op.Name, 1)}, shape: in[0].Shape().Clone()}
+	back := &avgPoolGradOp{gradBase: gradBase{base("avgpool_grad", op.Name, 1, op.team)}, shape: in[0].Shape().Clone()}
 	g, err := G.ApplyOp(back, grad)
 	return G.Nodes{g}, err
 }

@@ -43,7 +43,7 @@ func naiveMaxPool(x []float32, xs []int, g poolGeom, dy []float32) (y, dx []floa
 // runMaxPool runs a max pool of geometry g on x (shape xs).
 func runMaxPool(t *testing.T, g poolGeom, xs []int, x []float32) G.Value {
 	t.Helper()
-	op, err := newMaxPoolOp("t", g)
+	op, err := newMaxPoolOp("t", g, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestMaxPoolMatchesNaive(t *testing.T) {
 			dy := randoms(rng, y.Shape().TotalSize())
 			wantY, wantDX := naiveMaxPool(x, xs, g, dy)
 			sameBits(t, "forward", y.Data().([]float32), wantY)
-			back := &maxPoolGradOp{gradBase: gradBase{base("maxpool_grad", "t", 2)}, geom: g}
+			back := &maxPoolGradOp{gradBase: gradBase{base("maxpool_grad", "t", 2, nil)}, geom: g}
 			for run := 0; run < 2; run++ { // the second run reuses the output
 				dx, err := back.Do(newDense(xs, x), newDense(y.Shape(), dy))
 				if err != nil {
@@ -88,7 +88,7 @@ func TestMaxPoolSymDiff(t *testing.T) {
 	x := randoms(rng, prod(xs))
 	g := G.NewGraph()
 	xn := G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithValue(newDense(xs, x)))
-	y, err := maxPool(xn, "maxpool")
+	y, err := maxPool(xn, "maxpool", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,17 +109,17 @@ func TestMaxPoolSymDiff(t *testing.T) {
 }
 
 func TestMaxPoolErrors(t *testing.T) {
-	if _, err := newMaxPoolOp("t", poolGeom{k: 3, stride: 2, pad: 2}); err == nil {
+	if _, err := newMaxPoolOp("t", poolGeom{k: 3, stride: 2, pad: 2}, nil); err == nil {
 		t.Error("padding over half the window: no error")
 	}
-	op, err := newMaxPoolOp("t", poolGeom{k: 3, stride: 2, pad: 0})
+	op, err := newMaxPoolOp("t", poolGeom{k: 3, stride: 2, pad: 0}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := op.Do(newDense([]int{1, 1, 2, 2}, make([]float32, 4))); err == nil {
 		t.Error("an input smaller than the window: no error")
 	}
-	back := &maxPoolGradOp{gradBase: gradBase{base("maxpool_grad", "t", 2)}, geom: op.geom}
+	back := &maxPoolGradOp{gradBase: gradBase{base("maxpool_grad", "t", 2, nil)}, geom: op.geom}
 	if _, err := back.Do(newDense([]int{1, 1, 5, 5}, make([]float32, 25)), newDense([]int{1, 1, 3, 3}, make([]float32, 9))); err == nil {
 		t.Error("a gradient of the wrong shape: no error")
 	}
@@ -159,7 +159,7 @@ func BenchmarkMaxPoolStem(b *testing.B) {
 			for i := range x {
 				x[i] = max(x[i]-c.cut, 0)
 			}
-			op, err := newMaxPoolOp("maxpool", poolGeom{k: 3, stride: 2, pad: 1})
+			op, err := newMaxPoolOp("maxpool", poolGeom{k: 3, stride: 2, pad: 1}, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 package resnet
 
 import (
+	"github.com/xrayllm/xray/internal/team"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -38,13 +39,13 @@ func convBN(x, residual *G.Node, w *convWeight, bn affine, name string, stride, 
 
 // batchNorm applies eval-mode batch normalisation, folded into a
 // per-channel affine map y = x*scale + shift.
-func batchNorm(x *G.Node, name string, p affine) (*G.Node, error) {
-	return G.ApplyOp(newAffineOp(name, p.scale, p.shift), x)
+func batchNorm(x *G.Node, name string, p affine, t *team.Team) (*G.Node, error) {
+	return G.ApplyOp(newAffineOp(name, p.scale, p.shift, t), x)
 }
 
 // maxPool builds torchvision's stem max pooling, MaxPool2d(3, 2, 1).
-func maxPool(x *G.Node, name string) (*G.Node, error) {
-	op, err := newMaxPoolOp(name, poolGeom{k: 3, stride: 2, pad: 1})
+func maxPool(x *G.Node, name string, t *team.Team) (*G.Node, error) {
+	op, err := newMaxPoolOp(name, poolGeom{k: 3, stride: 2, pad: 1}, t)
 	if err != nil {
 		return nil, err
 	}
@@ -53,8 +54,8 @@ func maxPool(x *G.Node, name string) (*G.Node, error) {
 
 // globalAvgPool averages each channel over its spatial positions: N×C×H×W
 // to N×C (torchvision's avgpool followed by flatten).
-func globalAvgPool(x *G.Node) (*G.Node, error) {
-	return G.ApplyOp(&avgPoolOp{opBase: base("avgpool", "avgpool", 1)}, x)
+func globalAvgPool(x *G.Node, t *team.Team) (*G.Node, error) {
+	return G.ApplyOp(&avgPoolOp{opBase: base("avgpool", "avgpool", 1, t)}, x)
 }
 
 // linear computes x·wᵀ + b with wt already transposed to in×out and b of
@@ -68,19 +69,19 @@ func linear(x, wt, b *G.Node) (*G.Node, error) {
 }
 
 // relu builds max(x, 0).
-func relu(x *G.Node, name string) (*G.Node, error) {
-	return G.ApplyOp(newReLUOp(name), x)
+func relu(x *G.Node, name string, t *team.Team) (*G.Node, error) {
+	return G.ApplyOp(newReLUOp(name, t), x)
 }
 
 // addReLU builds max(a+b, 0), the end of a BasicBlock.
-func addReLU(a, b *G.Node, name string) (*G.Node, error) {
-	return G.ApplyOp(newAddReLUOp(name), a, b)
+func addReLU(a, b *G.Node, name string, t *team.Team) (*G.Node, error) {
+	return G.ApplyOp(newAddReLUOp(name, t), a, b)
 }
 
 // probe builds a + z where z is a zero-valued input node: the value is a's,
 // and the gradient with respect to z is the gradient with respect to a.
-func probe(a, z *G.Node, name string) (*G.Node, error) {
-	return G.ApplyOp(newProbeOp(name), a, z)
+func probe(a, z *G.Node, name string, t *team.Team) (*G.Node, error) {
+	return G.ApplyOp(newProbeOp(name, t), a, z)
 }
 
 // affine holds a per-channel y = x*scale + shift.

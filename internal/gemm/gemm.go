@@ -24,7 +24,8 @@ package gemm
 
 import (
 	"fmt"
-	"runtime"
+
+	"github.com/xrayllm/xray/internal/team"
 )
 
 // Matrix is a row-major view of Rows×Cols float32 values: element (i, j)
@@ -112,8 +113,11 @@ type Options struct {
 	// Accumulate adds the product to C instead of overwriting C. It
 	// cannot be combined with Epilogue.
 	Accumulate bool
-	// Workers bounds the goroutines used; 0 means runtime.GOMAXPROCS(0).
+	// Workers bounds the goroutines used; 0 means Team.Size().
 	Workers int
+	// Team, when set, runs the parts of a product split over goroutines
+	// (see package team); nil starts fresh goroutines for each product.
+	Team *team.Team
 	// Kernel chooses the micro-kernel (for tests and comparisons);
 	// KernelAuto means DefaultKernel. A kernel this CPU does not run is
 	// an error.
@@ -237,7 +241,8 @@ func mul(p problem, o Options) error {
 	if ws == nil {
 		ws = new(Workspace)
 	}
-	p.run(workers(o.Workers, m, n, p.k), ws)
+	p.team = o.Team
+	p.run(workers(o.Workers, o.Team.Size(), m, n, p.k), ws)
 	return nil
 }
 
@@ -255,10 +260,11 @@ func (p *problem) zero() {
 	}
 }
 
-// workers chooses how many goroutines an m×n×k product uses.
-func workers(limit, m, n, k int) int {
+// workers chooses how many goroutines an m×n×k product uses, at most
+// limit, or size when limit is 0.
+func workers(limit, size, m, n, k int) int {
 	if limit <= 0 {
-		limit = runtime.GOMAXPROCS(0)
+		limit = size
 	}
 	if m*n*k < minParallel {
 		return 1

@@ -1,6 +1,6 @@
 package gemm
 
-import "sync"
+import "github.com/xrayllm/xray/internal/team"
 
 // Cache blocking. A packed block of A (mcTiles tiles high, kc deep) stays
 // in L2, as does a packed kc×nc panel of B; one tile's slivers stay in L1.
@@ -27,17 +27,18 @@ const (
 
 // problem is one validated multiplication.
 type problem struct {
-	c   Matrix
-	a   Matrix  // packed block by block when pa is nil
-	pa  *Packed // A packed once, for mk
-	b   Matrix
-	src Source // packs b when set
-	k   int
-	acc bool
-	ep  *Epilogue
-	mk  micro
-	pb  []float32  // B packed whole, when the parts share it
-	ws  *Workspace // the buffers of a parallel product
+	c    Matrix
+	a    Matrix  // packed block by block when pa is nil
+	pa   *Packed // A packed once, for mk
+	b    Matrix
+	src  Source // packs b when set
+	k    int
+	acc  bool
+	ep   *Epilogue
+	mk   micro
+	pb   []float32  // B packed whole, when the parts share it
+	ws   *Workspace // the buffers of a parallel product
+	team *team.Team // runs the parts of a parallel product
 }
 
 // nc returns the columns of B packed at a time: whole tiles.
@@ -96,12 +97,7 @@ func (p *problem) split(w, size, unit int, mk func(lo, hi int) part) {
 // for all of them.
 func (ws *Workspace) together() {
 	parts := ws.parts
-	ws.wg.Add(len(parts) - 1)
-	for i := range parts[1:] {
-		go parts[1+i].run(&ws.wg)
-	}
-	parts[0].do()
-	ws.wg.Wait()
+	ws.shared.team.Run(len(parts), func(i, _ int) { parts[i].do() })
 }
 
 // part is one goroutine's share of a product: rows [i0, i1) and columns
@@ -120,12 +116,6 @@ func (pt *part) do() {
 		return
 	}
 	pt.p.serial(pt.i0, pt.i1, pt.j0, pt.j1, pt.buf)
-}
-
-// run does the part and reports to wg.
-func (pt *part) run(wg *sync.WaitGroup) {
-	defer wg.Done()
-	pt.do()
 }
 
 // packShared packs columns [j0, j1) (j0 a multiple of PanelWidth) of B,
@@ -266,7 +256,6 @@ type Workspace struct {
 	parts   []part    // the goroutines' shares of the current product
 	shared  problem   // the current product, as the goroutines see it
 	packedB []float32 // B packed whole for the goroutines to share
-	wg      sync.WaitGroup
 }
 
 // buffers are one goroutine's packing buffers.
