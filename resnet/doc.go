@@ -22,8 +22,15 @@
 // intermediate activation, a probe) is built unfused. Every op has a
 // symbolic gradient with respect to its input, so package gradcam
 // differentiates in the same graph, through probes (GraphOptions.Probes).
-// The 3x3, stride-1 convolutions of graphs without probes are computed by
-// Winograd's F(2×2, 3×3), about 30% faster and within 5e-7 of the direct
-// product's logits; graphs with probes keep the direct product, and
-// XRAY_CONV=direct turns Winograd off everywhere.
+// The 3x3, stride-1 convolutions are computed by Winograd's F(2×2, 3×3),
+// about 30% faster and within 5e-7 of the direct product's logits, in
+// every graph whose gradient does not run back through a convolution
+// (no probes, or probes at the last stage only); the others keep the
+// direct product. WithWinograd(false) or XRAY_CONV=direct turns Winograd
+// off.
+//
+// The parallel passes of every graph of a Model run on one team of
+// goroutines (GOMAXPROCS in all) that stay awake between passes, so that
+// a pass of a few hundred microseconds starts on every core at once; the
+// model's Close stops them.
 package resnet

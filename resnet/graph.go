@@ -153,7 +153,8 @@ func (m *Model) NewGraph(opts GraphOptions) (*Graph, error) {
 		graph: &Graph{g: G.NewGraph(), nodes: map[string]*G.Node{}, probes: map[string]*G.Node{}, opts: opts},
 	}
 	b.scratch.team = m.team
-	b.scratch.wino.differentiated = len(probes) > 0
+	b.scratch.wino.differentiated = m.layout.backThroughConvs(probes)
+	b.scratch.wino.off = !m.set.winogradOn()
 	graphlock.Do(func() { b.build(m.layout) })
 	if b.err != nil {
 		return nil, fmt.Errorf("resnet: building the graph: %w", b.err)

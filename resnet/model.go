@@ -49,6 +49,7 @@ type settings struct {
 	classes     []string
 	maxBatch    int
 	concurrency int
+	winograd    *bool // nil: unless XRAY_CONV=direct
 }
 
 // Option configures Load and New.
@@ -71,6 +72,23 @@ func WithMaxBatch(n int) Option { return func(s *settings) { s.maxBatch = n } }
 // WithConcurrency sets how many runs may proceed at once (default
 // GOMAXPROCS). Each running graph holds its activations in memory.
 func WithConcurrency(n int) Option { return func(s *settings) { s.concurrency = n } }
+
+// WithWinograd turns Winograd's F(2×2, 3×3) for the 3x3, stride-1
+// convolutions on or off. It is on by default unless the environment has
+// XRAY_CONV=direct. Its transformed weights take 16/9 of those
+// convolutions' weights (about 140 MB for ResNet34, made on first use);
+// a server short of memory may turn it off at the cost of about a fifth
+// more time per forward pass. See the package comment for the graphs
+// that use it.
+func WithWinograd(on bool) Option { return func(s *settings) { s.winograd = &on } }
+
+// winograd reports whether graphs may use the Winograd path.
+func (s settings) winogradOn() bool {
+	if s.winograd != nil {
+		return *s.winograd
+	}
+	return winogradAsked()
+}
 
 // Load reads a PyTorch checkpoint and builds the model.
 func Load(path string, opts ...Option) (*Model, error) {

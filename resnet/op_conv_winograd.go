@@ -37,13 +37,17 @@ import (
 // without probes (classification, activations, TTA, occlusion, ScoreCAM's
 // masked passes): on the reference ResNet34 its logits are within 5e-7 of
 // the direct path's and 2.4e-6 of PyTorch's (the tolerance is 1e-3).
-// Graphs with probes, which Grad-CAM differentiates, keep the direct
-// product: the CAMs that fuse layer2 with deeper layers min-max scale
-// small activations, and there Winograd's rounding moves the map by up to
-// 3.7e-3 (the tolerance is 2e-3). The transformed weights (16/9 of each
-// 3x3 weight, about 140 MB for ResNet34) are made on first use. The
-// environment variable XRAY_CONV=direct, read once, turns the path off
-// (e.g. to save that memory in a server that only computes CAMs).
+// Graphs whose gradient runs back through convolutions (any probe before
+// the last block's output) keep the direct product: the CAMs that fuse
+// layer2 with deeper layers min-max scale small activations, and there
+// Winograd's rounding, through the ReLU masks of the backward pass, moves
+// the map by up to 3.7e-3 (the tolerance is 2e-3). A CAM at the last
+// stage only differentiates the pooling and the classifier, and its maps
+// stay 1.2e-6 from pytorch-grad-cam's with Winograd. The transformed
+// weights (16/9 of each 3x3 weight, about 140 MB for ResNet34) are made
+// on first use. WithWinograd, or the environment variable
+// XRAY_CONV=direct (read once), turns the path off, e.g. to save that
+// memory in a server.
 
 // winogradAsked reports, once per process, whether the Winograd path is
 // wanted: unless XRAY_CONV=direct.
@@ -53,7 +57,7 @@ var winogradAsked = sync.OnceValue(func() bool { return os.Getenv("XRAY_CONV") !
 type convPath int
 
 const (
-	pathByEnvironment convPath = iota // XRAY_CONV decides
+	pathByEnvironment convPath = iota // the model's settings decide
 	pathDirect                        // the direct product
 	pathWinograd                      // Winograd's F(2×2, 3×3)
 )
@@ -66,14 +70,16 @@ const winogradChunkBytes = 1536 << 10
 
 // winogradScratch holds the Winograd path's buffers while it runs: the
 // split input planes, the transformed input and product that the
-// goroutines share in phases (see phased), and each goroutine's buffers. differentiated marks
-// the scratch of a graph with probes, whose convolutions keep the direct
+// goroutines share in phases (see phased), and each goroutine's buffers.
+// differentiated marks the scratch of a graph whose gradient runs back
+// through convolutions (see layout.backThroughConvs): they keep the direct
 // product unless a test forces a path.
 type winogradScratch struct {
 	split, v, m    []float32
 	workers        []*winogradWorker
 	errs           []error // each member's first error in each
 	differentiated bool
+	off            bool // the model's WithWinograd(false) or XRAY_CONV=direct
 	chunkBytes     int // winogradChunkBytes when 0 (tests make it small)
 }
 
@@ -131,7 +137,7 @@ func (op *convOp) winograd() bool {
 	case pathWinograd:
 		return true
 	case pathByEnvironment:
-		return winogradAsked() && !op.scratch.wino.differentiated
+		return !op.scratch.wino.off && !op.scratch.wino.differentiated
 	}
 	return false
 }

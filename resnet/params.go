@@ -215,6 +215,24 @@ func foldBatchNorm(sd weights.StateDict, name string) affine {
 	return a
 }
 
+// backThroughConvs reports whether a gradient with respect to the
+// canonical probes runs back through a convolution, that is, whether any
+// probe comes before the last block's output: from there to the scores
+// are only the pooling and the linear classifier. A graph whose probes
+// all sit there computes its convolutions by Winograd like an
+// inference graph (the CAM's weights then come from the pooling alone,
+// and no ReLU mask of a backward pass depends on the product's rounding).
+func (l layout) backThroughConvs(probes []string) bool {
+	last := len(l.arch.Blocks)
+	out := fmt.Sprintf("layer%d.%d", last, l.arch.Blocks[last-1]-1)
+	for _, p := range probes {
+		if p != out {
+			return true
+		}
+	}
+	return false
+}
+
 // canonicalProbes checks probe names and replaces a stage name ("layer4")
 // by its last block's ("layer4.2"), the node both names share.
 func (l layout) canonicalProbes(names []string) ([]string, error) {

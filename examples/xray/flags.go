@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -55,7 +56,8 @@ type modelFlags struct {
 	weights string
 	sha256  string
 	arch    string
-	env     env // for $XRAY_CACHE and the download's progress bar
+	conv    string // its default when set before register
+	env     env    // for $XRAY_CACHE and the download's progress bar
 }
 
 // register declares -weights, -weights-sha256 and -arch on fs.
@@ -64,6 +66,8 @@ func (m *modelFlags) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&m.weights, "weights", e.getenv("XRAY_WEIGHTS"), "PyTorch checkpoint (state_dict) or .safetensors file of a ResNet18/34 with a 2-way head, or an http(s) URL of one, downloaded once into $XRAY_CACHE (default $XRAY_WEIGHTS, else "+originalCheckpoint+")")
 	fs.StringVar(&m.sha256, "weights-sha256", "", "sha256 hex digest the -weights URL's file must have (default: the hash prefix in its name, as torch.hub checks)")
 	fs.StringVar(&m.arch, "arch", "", "architecture: resnet18 or resnet34 (default: from the checkpoint's keys)")
+	conv := cmp.Or(e.getenv("XRAY_CONV"), m.conv, "winograd")
+	fs.StringVar(&m.conv, "conv", conv, "how the 3x3 convolutions are computed: winograd (faster; its weights take about 140 MB more memory) or direct; $XRAY_CONV sets the default")
 }
 
 // options checks the flags, without downloading, and turns them into
@@ -72,13 +76,17 @@ func (m *modelFlags) options() ([]resnet.Option, error) {
 	if _, err := m.source(); err != nil {
 		return nil, err
 	}
+	if m.conv != "winograd" && m.conv != "direct" {
+		return nil, fmt.Errorf("-conv %q: want winograd or direct", m.conv)
+	}
+	opts := []resnet.Option{resnet.WithWinograd(m.conv == "winograd")}
 	switch m.arch {
 	case "":
-		return nil, nil
+		return opts, nil
 	case "resnet18":
-		return []resnet.Option{resnet.WithArch(resnet.ResNet18())}, nil
+		return append(opts, resnet.WithArch(resnet.ResNet18())), nil
 	case "resnet34":
-		return []resnet.Option{resnet.WithArch(resnet.ResNet34())}, nil
+		return append(opts, resnet.WithArch(resnet.ResNet34())), nil
 	}
 	return nil, fmt.Errorf("-arch %q: want resnet18 or resnet34", m.arch)
 }

@@ -64,6 +64,7 @@ func (f *serveFlags) run(ctx context.Context, _ []string, e env) error {
 
 // register declares serve's flags on fs.
 func (f *serveFlags) register(fs *flag.FlagSet, e env) {
+	f.pipeline.model.conv = "direct" // a replica's memory matters more than 10 ms (BENCHMARKS.md)
 	f.pipeline.register(fs, e, "default report and page language: ko or en")
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	fs.StringVar(&f.colormap, "colormap", "jet", "default overlay colormap: jet, viridis or inferno")
