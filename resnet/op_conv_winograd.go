@@ -80,7 +80,7 @@ type winogradScratch struct {
 	errs           []error // each member's first error in each
 	differentiated bool
 	off            bool // the model's WithWinograd(false) or XRAY_CONV=direct
-	chunkBytes     int // winogradChunkBytes when 0 (tests make it small)
+	chunkBytes     int  // winogradChunkBytes when 0 (tests make it small)
 }
 
 // winogradWorker is one goroutine's buffers: the column pass (q), the
