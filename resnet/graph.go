@@ -155,6 +155,7 @@ func (m *Model) NewGraph(opts GraphOptions) (*Graph, error) {
 	b.scratch.team = m.team
 	b.scratch.wino.differentiated = m.layout.backThroughConvs(probes)
 	b.scratch.wino.off = !m.set.winogradOn()
+	b.scratch.wino.tile = winogradTileAsked()
 	graphlock.Do(func() { b.build(m.layout) })
 	if b.err != nil {
 		return nil, fmt.Errorf("resnet: building the graph: %w", b.err)

@@ -1,6 +1,7 @@
 package resnet
 
 import (
+	"fmt"
 	"os"
 	"sync"
 
@@ -49,9 +50,22 @@ import (
 // XRAY_CONV=direct (read once), turns the path off, e.g. to save that
 // memory in a server.
 
-// winogradAsked reports, once per process, whether the Winograd path is
-// wanted: unless XRAY_CONV=direct.
-var winogradAsked = sync.OnceValue(func() bool { return os.Getenv("XRAY_CONV") != "direct" })
+// convAsked is the environment's XRAY_CONV, read once per process:
+// "direct" turns the Winograd path off, "winograd2" makes it F(2×2, 3×3).
+var convAsked = sync.OnceValue(func() string { return os.Getenv("XRAY_CONV") })
+
+// winogradAsked reports whether the environment leaves the Winograd path
+// on.
+func winogradAsked() bool { return convAsked() != "direct" }
+
+// winogradTileAsked is the output tile side of the Winograd scheme the
+// environment asks for: 2 with XRAY_CONV=winograd2, else 4.
+func winogradTileAsked() int {
+	if convAsked() == "winograd2" {
+		return 2
+	}
+	return 4
+}
 
 // convPath chooses how an eligible convolution op computes its product.
 type convPath int
@@ -79,6 +93,7 @@ type winogradScratch struct {
 	workers        []*winogradWorker
 	errs           []error // each member's first error in each
 	differentiated bool
+	tile           int  // the output tile side of the scheme (see scheme)
 	off            bool // the model's WithWinograd(false) or XRAY_CONV=direct
 	chunkBytes     int  // winogradChunkBytes when 0 (tests make it small)
 }
@@ -87,36 +102,57 @@ type winogradScratch struct {
 // transformed input (v) and product (m) of a chunk, the output transform's
 // scratch, the GEMM's workspace and the epilogue.
 type winogradWorker struct {
+	planes       [][]float32 // the views a transform is given
 	q, v, m, tmp []float32
 	ws           gemm.Workspace
 	ep           gemm.Epilogue
 }
 
+// scheme is the output tile side of the scratch's Winograd scheme:
+// F(4×4, 3×3) when tile is 4, else F(2×2, 3×3).
+func (sc *winogradScratch) scheme() int {
+	if sc.tile == 4 {
+		return 4
+	}
+	return 2
+}
+
+// planesOf returns wk's n plane views, for one transform call.
+func (wk *winogradWorker) planesOf(n int) [][]float32 {
+	if cap(wk.planes) < n {
+		wk.planes = make([][]float32, n)
+	}
+	return wk.planes[:n]
+}
+
 // winogradPacked holds a weight's 16 transformed matrices U[ξ], packed.
 type winogradPacked struct {
 	once sync.Once
-	u    [winograd.Tiles]*gemm.Packed
+	m    int // the scheme's output tile side the first caller asked for
+	u    []*gemm.Packed
 	err  error
 }
 
 // winogradWeight returns the weight's transformed matrices, U[ξ] = (G g
 // Gᵀ)[ξ] for every (Cout, Cin) filter g, each packed as a Cout × Cin
 // matrix, transforming them on the first call.
-func (w *convWeight) winogradWeight() (*[winograd.Tiles]*gemm.Packed, error) {
+func (w *convWeight) winogradWeight(m int) ([]*gemm.Packed, error) {
 	wp := &w.wino
 	wp.once.Do(func() {
+		wp.m = m
 		g, err := w.values() // the weights are kept only packed
 		if err != nil {
 			wp.err = err
 			return
 		}
-		kk := w.cin * w.cout
-		u := make([]float32, winograd.Tiles*kk)
+		kk, tiles := w.cin*w.cout, (m+2)*(m+2)
+		u := make([]float32, tiles*kk)
 		for f := 0; f < kk; f++ {
-			for xi, v := range winograd.FilterTransform(g[f*9 : f*9+9]) {
+			for xi, v := range filterTransform(m, g[f*9:f*9+9]) {
 				u[xi*kk+f] = v
 			}
 		}
+		wp.u = make([]*gemm.Packed, tiles)
 		for xi := range wp.u {
 			m := gemm.Matrix{Rows: w.cout, Cols: w.cin, Stride: w.cin, Data: u[xi*kk : (xi+1)*kk]}
 			if wp.u[xi], wp.err = gemm.Pack(m); wp.err != nil {
@@ -124,7 +160,20 @@ func (w *convWeight) winogradWeight() (*[winograd.Tiles]*gemm.Packed, error) {
 			}
 		}
 	})
-	return &wp.u, wp.err
+	if wp.err == nil && wp.m != m {
+		return nil, fmt.Errorf("conv: weights transformed for F(%d×%d, 3×3), asked for F(%d×%d, 3×3)", wp.m, wp.m, m, m)
+	}
+	return wp.u, wp.err
+}
+
+// filterTransform is U = G g Gᵀ of the 3×3 filter g for F(m×m, 3×3).
+func filterTransform(m int, g []float32) []float32 {
+	if m == 4 {
+		u := winograd.FilterTransformF4(g)
+		return u[:]
+	}
+	u := winograd.FilterTransform(g)
+	return u[:]
 }
 
 // winograd reports whether the op computes its product by Winograd.
@@ -147,7 +196,7 @@ func (op *convOp) winograd() bool {
 type winogradRun struct {
 	op       *convOp
 	k        winograd.Kernels
-	u        *[winograd.Tiles]*gemm.Packed
+	u        []*gemm.Packed
 	l        winograd.Layout
 	split    []float32 // images × Cin split planes
 	out, res []float32 // NCHW; res nil without a residual
@@ -155,9 +204,10 @@ type winogradRun struct {
 	plane    int       // values of one split plane
 }
 
-// forwardWinograd is forward by F(2×2, 3×3), for all images of x at once.
+// forwardWinograd is forward by Winograd's F(2×2, 3×3) or F(4×4, 3×3),
+// for all images of x at once.
 func (op *convOp) forwardWinograd(out, x, res []float32, s tensor.Shape) error {
-	u, err := op.w.winogradWeight()
+	u, err := op.w.winogradWeight(op.scratch.wino.scheme())
 	if err != nil {
 		return err
 	}
@@ -167,7 +217,11 @@ func (op *convOp) forwardWinograd(out, x, res []float32, s tensor.Shape) error {
 	}
 	g, sc := op.geom, &op.scratch.wino
 	n, h, w := s[0], s[2], s[3]
-	r := winogradRun{op: op, k: k, u: u, l: winograd.NewLayout(h, w), out: out, res: res}
+	l := winograd.NewLayout(h, w)
+	if sc.scheme() == 4 {
+		l = winograd.NewLayoutF4(h, w)
+	}
+	r := winogradRun{op: op, k: k, u: u, l: l, out: out, res: res}
 	r.plane = r.l.PlaneSize()
 	r.split = grow(&sc.split, n*g.cin*r.plane)
 	parallel(op.team, n*g.cin, len(r.split), func(lo, hi int) {
@@ -195,7 +249,7 @@ func (op *convOp) forwardWinograd(out, x, res []float32, s tensor.Shape) error {
 // as they can.
 func (r *winogradRun) plan(images, workers, budget int) {
 	g, l := r.op.geom, r.l
-	tiles := budget / (4 * winograd.Tiles * (g.cin + g.cout))
+	tiles := budget / (4 * l.Tiles() * (g.cin + g.cout))
 	per := ceilDiv(l.TH, max(1, tiles/l.TW)) // chunks per image
 	if l.TH*l.TW <= winogradPhasedTiles {
 		r.chunks = 1 // one product per ξ, as wide as the map (see phased)
@@ -252,7 +306,7 @@ func (r *winogradRun) block(v, m *[]float32, img, ty0, ty1 int) winogradBlock {
 	cols := (tiles + gemm.PanelWidth - 1) / gemm.PanelWidth * gemm.PanelWidth
 	vrow := max(cols, tiles-tw+winograd.Span(tw))
 	b := winogradBlock{img: img, ty0: ty0, ty1: ty1, cols: cols, vrow: vrow, vs: g.cin*vrow + winograd.Slack, ms: g.cout*cols + winograd.Slack}
-	b.v, b.m = grow(v, winograd.Tiles*b.vs), grow(m, winograd.Tiles*b.ms)
+	b.v, b.m = grow(v, r.l.Tiles()*b.vs), grow(m, r.l.Tiles()*b.ms)
 	return b
 }
 
@@ -272,18 +326,19 @@ func (r *winogradRun) chunk(wk *winogradWorker, img, ty0, ty1 int) error {
 	for co := 0; co < g.cout; co++ {
 		r.output(wk, &b, co)
 	}
-	return r.post(wk, b.img, 0, g.cout, 2*ty0, min(2*ty1, r.l.H))
+	return r.post(wk, b.img, 0, g.cout, r.l.M*ty0, min(r.l.M*ty1, r.l.H))
 }
 
 // input writes the input transform of channel c into the block.
 func (r *winogradRun) input(wk *winogradWorker, b *winogradBlock, c int) {
 	rows := b.ty1 - b.ty0
-	var planes [winograd.Tiles][]float32
+	planes := wk.planesOf(r.l.Tiles())
 	for xi := range planes {
 		planes[xi] = b.v[xi*b.vs+c*b.vrow : (xi+1)*b.vs]
 	}
 	q := grow(&wk.q, r.l.InputScratch(rows))
-	r.k.Input(&planes, r.split[(b.img*r.op.geom.cin+c)*r.plane:], r.l, b.ty0, rows, q)
+	r.k.Input(planes, r.split[(b.img*r.op.geom.cin+c)*r.plane:], r.l, b.ty0, rows, q)
+	clear(planes)
 }
 
 // product computes the block's M[ξ] = U[ξ]·V[ξ].
@@ -298,13 +353,14 @@ func (r *winogradRun) product(wk *winogradWorker, b *winogradBlock, xi int) erro
 // op's output.
 func (r *winogradRun) output(wk *winogradWorker, b *winogradBlock, co int) {
 	l, rows := r.l, b.ty1-b.ty0
-	var planes [winograd.Tiles][]float32
+	planes := wk.planesOf(l.Tiles())
 	for xi := range planes {
 		planes[xi] = b.m[xi*b.ms+co*b.cols : (xi+1)*b.ms]
 	}
 	hw := l.H * l.W
 	plane := (b.img*r.op.geom.cout + co) * hw
-	r.k.Output(r.out[plane:plane+hw], &planes, l, b.ty0, rows, grow(&wk.tmp, winograd.OutputScratch(rows*l.TW)))
+	r.k.Output(r.out[plane:plane+hw], planes, l, b.ty0, rows, grow(&wk.tmp, l.OutputScratch(rows*l.TW)))
+	clear(planes)
 }
 
 // post applies the op's convPost to rows [y0, y1) of output channels

@@ -25,24 +25,44 @@ func FilterTransform(g []float32) [Tiles]float32 {
 // the padded values at even or odd rows (py) and columns (px), so that
 // the four columns a row of tiles reads are contiguous runs (the even
 // ones at X and X+1, the odd ones at X and X+1), and likewise its rows.
+//
+// For F(4×4, 3×3) (NewLayoutF4, M = 4) the tiles are 4×4 outputs reading
+// 6×6 blocks, and the plane is held as sixteen sub-planes, py·4+px
+// holding the padded values at rows ≡ py and columns ≡ px (mod 4), so
+// that the six columns a row of tiles reads are again contiguous runs.
 type Layout struct {
 	H, W, TH, TW, H2, W2, Sub int
+	M                         int // the side of an output tile: 2 or 4
 }
 
-// NewLayout returns the layout of an h×w plane.
-func NewLayout(h, w int) Layout {
-	th, tw := (h+1)/2, (w+1)/2
+// NewLayout returns the F(2×2, 3×3) layout of an h×w plane.
+func NewLayout(h, w int) Layout { return newLayout(2, h, w) }
+
+// NewLayoutF4 returns the F(4×4, 3×3) layout of an h×w plane.
+func NewLayoutF4(h, w int) Layout { return newLayout(4, h, w) }
+
+// newLayout returns the layout of an h×w plane in tiles of m×m outputs.
+func newLayout(m, h, w int) Layout {
+	th, tw := (h+m-1)/m, (w+m-1)/m
 	h2, w2 := th+1, tw+1
-	return Layout{H: h, W: w, TH: th, TW: tw, H2: h2, W2: w2, Sub: h2*w2 + 2*maxLanes}
+	return Layout{H: h, W: w, TH: th, TW: tw, H2: h2, W2: w2, Sub: h2*w2 + 2*maxLanes, M: m}
 }
+
+// Tiles is the number of transformed positions ξ of the layout's scheme:
+// Tiles or TilesF4.
+func (l Layout) Tiles() int { return (l.M + 2) * (l.M + 2) }
 
 // PlaneSize is the number of values Split writes for one plane.
-func (l Layout) PlaneSize() int { return 4 * l.Sub }
+func (l Layout) PlaneSize() int { return l.M * l.M * l.Sub }
 
 // Split writes the h×w plane img, padded, into dst (PlaneSize values) as
-// the layout's four parity sub-planes.
+// the layout's parity sub-planes.
 func (l Layout) Split(dst, img []float32) {
 	dst = dst[:l.PlaneSize()]
+	if l.M == 4 {
+		l.splitF4(dst, img)
+		return
+	}
 	for py := 0; py < 2; py++ {
 		even, odd := dst[(2*py)*l.Sub:(2*py+1)*l.Sub], dst[(2*py+1)*l.Sub:(2*py+2)*l.Sub]
 		for y2 := 0; y2 < l.H2; y2++ {
@@ -81,7 +101,7 @@ func splitRow(e, o, row []float32) {
 
 // InputScratch is the number of values Input needs as scratch for a run
 // of rows tile rows.
-func (l Layout) InputScratch(rows int) int { return 8 * l.qStride(rows) }
+func (l Layout) InputScratch(rows int) int { return l.M * (l.M + 2) * l.qStride(rows) }
 
 // qStride is the slot of one plane of Input's column pass.
 func (l Layout) qStride(rows int) int { return (rows+1)*l.W2 + 2*maxLanes }
@@ -91,7 +111,11 @@ func (l Layout) qStride(rows int) int { return (rows+1)*l.W2 + 2*maxLanes }
 // row after row of TW tiles. Each v[ξ] must hold (rows−1)·TW + Span(TW)
 // values; it may overwrite up to Span(TW)−TW values past the last tile.
 // q is scratch of InputScratch(rows) values.
-func (k Kernels) Input(v *[Tiles][]float32, p []float32, l Layout, ty0, rows int, q []float32) {
+func (k Kernels) Input(v [][]float32, p []float32, l Layout, ty0, rows int, q []float32) {
+	if l.M == 4 {
+		k.inputF4(v, p, l, ty0, rows, q)
+		return
+	}
 	qs := l.qStride(rows)
 	n := (rows + 1) * l.W2
 	for py := 0; py < 2; py++ { // B applied to each padded row: the tiles' columns
@@ -107,13 +131,17 @@ func (k Kernels) Input(v *[Tiles][]float32, p []float32, l Layout, ty0, rows int
 
 // OutputScratch is the number of values Output needs as scratch for n
 // tiles.
-func OutputScratch(n int) int { return 12 * Span(n) }
+func (l Layout) OutputScratch(n int) int { return l.M * (l.M + 2 + l.M) * Span(n) }
 
 // Output writes the output transform Y = Aᵀ M A of tile rows [ty0,
 // ty0+rows) of one output channel into its h×w plane out, where m[ξ]
 // holds the rows' tiles at ξ, row after row of TW (and Span of them).
 // tmp is scratch of OutputScratch(rows·TW) values.
-func (k Kernels) Output(out []float32, m *[Tiles][]float32, l Layout, ty0, rows int, tmp []float32) {
+func (k Kernels) Output(out []float32, m [][]float32, l Layout, ty0, rows int, tmp []float32) {
+	if l.M == 4 {
+		k.outputF4(out, m, l, ty0, rows, tmp)
+		return
+	}
 	n := rows * l.TW
 	s := Span(n)
 	var half [8][]float32 // Aᵀ M: row i, column j at half[4i+j]

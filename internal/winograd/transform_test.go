@@ -40,44 +40,52 @@ func TestTransformsConvolve(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, hw := range [][2]int{{1, 1}, {1, 2}, {2, 1}, {3, 5}, {7, 7}, {8, 6}, {14, 14}, {9, 40}} {
-			for _, chunk := range []int{1, 2, 3} {
-				t.Run(fmt.Sprintf("%v_%dx%d_chunk%d", kind, hw[0], hw[1], chunk), func(t *testing.T) {
-					testConvolve(t, k, rng, hw[0], hw[1], chunk)
-				})
+		for _, m := range []int{2, 4} {
+			for _, hw := range [][2]int{{1, 1}, {1, 2}, {2, 1}, {3, 5}, {7, 7}, {8, 6}, {14, 14}, {9, 40}, {56, 56}, {13, 29}} {
+				for _, chunk := range []int{1, 2, 3} {
+					t.Run(fmt.Sprintf("%v_F%d_%dx%d_chunk%d", kind, m, hw[0], hw[1], chunk), func(t *testing.T) {
+						testConvolve(t, k, rng, m, hw[0], hw[1], chunk)
+					})
+				}
 			}
 		}
 	}
 }
 
-func testConvolve(t *testing.T, k Kernels, rng *rand.Rand, h, w, chunk int) {
+func testConvolve(t *testing.T, k Kernels, rng *rand.Rand, m, h, w, chunk int) {
 	img, g := randoms(rng, h*w), randoms(rng, 9)
-	l := NewLayout(h, w)
+	u2, u4 := FilterTransform(g), FilterTransformF4(g)
+	l, u, tol := NewLayout(h, w), u2[:], 1e-5
+	if m == 4 {
+		l, u, tol = NewLayoutF4(h, w), u4[:], 1e-4
+	}
+	if len(u) != l.Tiles() {
+		t.Fatalf("F(%d): %d transformed values for %d positions", m, len(u), l.Tiles())
+	}
 	p := make([]float32, l.PlaneSize())
 	for i := range p {
 		p[i] = float32(math.NaN()) // Split must write every value the transforms read
 	}
 	l.Split(p, img)
-	u := FilterTransform(g)
 	out := make([]float32, h*w)
 	for ty0 := 0; ty0 < l.TH; ty0 += chunk {
 		rows := min(chunk, l.TH-ty0)
-		var v, m [Tiles][]float32
+		v, mm := make([][]float32, l.Tiles()), make([][]float32, l.Tiles())
 		for xi := range v {
 			v[xi] = make([]float32, (rows-1)*l.TW+Span(l.TW))
-			m[xi] = make([]float32, Span(rows*l.TW))
+			mm[xi] = make([]float32, Span(rows*l.TW))
 		}
-		k.Input(&v, p, l, ty0, rows, make([]float32, l.InputScratch(rows)))
+		k.Input(v, p, l, ty0, rows, make([]float32, l.InputScratch(rows)))
 		for xi := range v {
 			for i := 0; i < rows*l.TW; i++ {
-				m[xi][i] = u[xi] * v[xi][i]
+				mm[xi][i] = u[xi] * v[xi][i]
 			}
 		}
-		k.Output(out, &m, l, ty0, rows, make([]float32, OutputScratch(rows*l.TW)))
+		k.Output(out, mm, l, ty0, rows, make([]float32, l.OutputScratch(rows*l.TW)))
 	}
 	want := conv3x3(img, h, w, g)
 	for i, v := range out {
-		if d := math.Abs(float64(v) - want[i]); d > 1e-5*(1+math.Abs(want[i])) {
+		if d := math.Abs(float64(v) - want[i]); d > tol*(1+math.Abs(want[i])) {
 			t.Fatalf("[%d] = %v, want %v", i, v, want[i])
 		}
 	}

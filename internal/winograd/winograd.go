@@ -47,6 +47,10 @@ type Kernels struct {
 	butterfly         func(o0, o1, o2, o3, a, b, c, d []float32, n, rows, sa, so int)
 	gather            func(o0, o1, a, b, c, d []float32, n int)
 	gatherInterleaved func(dst, a, b, c, d []float32, n int)
+	// F(4×4, 3×3)'s (see f4.go)
+	input6             func(o, in *[6][]float32, n, rows, sa, so int)
+	output6            func(o *[4][]float32, in *[6][]float32, n int)
+	output6Interleaved func(dst []float32, in *[6][]float32, n int)
 }
 
 // For returns the kernels matching gemm's kernel k (gemm.KernelAuto: the
@@ -60,9 +64,9 @@ func For(k gemm.Kernel) (Kernels, error) {
 	}
 	switch k {
 	case gemm.KernelAVX512:
-		return avx512Kernels(), nil
+		return withGoF4(avx512Kernels()), nil
 	case gemm.KernelAVX2:
-		return avx2Kernels(), nil
+		return withGoF4(avx2Kernels()), nil
 	case gemm.KernelGo:
 		return goKernels(), nil
 	}
@@ -74,7 +78,21 @@ func (k Kernels) Kernel() gemm.Kernel { return k.kernel }
 
 // goKernels are the portable kernels.
 func goKernels() Kernels {
-	return Kernels{kernel: gemm.KernelGo, butterfly: goButterfly, gather: goGather, gatherInterleaved: goGatherInterleaved}
+	return withGoF4(Kernels{kernel: gemm.KernelGo, butterfly: goButterfly, gather: goGather, gatherInterleaved: goGatherInterleaved})
+}
+
+// withGoF4 gives k the portable F(4×4, 3×3) kernels where it has none.
+func withGoF4(k Kernels) Kernels {
+	if k.input6 == nil {
+		k.input6 = goInput6
+	}
+	if k.output6 == nil {
+		k.output6 = goOutput6
+	}
+	if k.output6Interleaved == nil {
+		k.output6Interleaved = goOutput6Interleaved
+	}
+	return k
 }
 
 // Butterfly computes, for rows runs of n values, the k-th run's values at
