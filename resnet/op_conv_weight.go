@@ -23,7 +23,7 @@ type convWeight struct {
 	transposed *gemm.Packed // Cin·kh·kw × Cout
 	packErr    error
 
-	wino winogradPacked // for a 3x3 kernel's Winograd path, on first use
+	wino [2]winogradPacked // a 3x3 kernel's Winograd weights, F(2×2) and F(4×4), on first use
 }
 
 // newConvWeight checks and packs the weight of module name; w is not

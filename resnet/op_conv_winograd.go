@@ -1,7 +1,6 @@
 package resnet
 
 import (
-	"fmt"
 	"os"
 	"sync"
 
@@ -93,7 +92,7 @@ type winogradScratch struct {
 	workers        []*winogradWorker
 	errs           []error // each member's first error in each
 	differentiated bool
-	tile           int  // the output tile side of the scheme (see scheme)
+	tile           int  // the largest output tile side of the schemes (see layout)
 	off            bool // the model's WithWinograd(false) or XRAY_CONV=direct
 	chunkBytes     int  // winogradChunkBytes when 0 (tests make it small)
 }
@@ -108,13 +107,23 @@ type winogradWorker struct {
 	ep           gemm.Epilogue
 }
 
-// scheme is the output tile side of the scratch's Winograd scheme:
-// F(4×4, 3×3) when tile is 4, else F(2×2, 3×3).
-func (sc *winogradScratch) scheme() int {
-	if sc.tile == 4 {
-		return 4
+// layout returns the layout of an h×w map in the scheme that needs the
+// fewer multiply-adds in its products, counting the columns each
+// image's product rounds up to whole panels: F(4×4, 3×3) unless tile
+// (the largest scheme allowed) is 2 or the map is so small that its few
+// 4×4 tiles waste most of a panel (layer4's 7x7 maps at 224x224: 4 tiles
+// of 36 products in a panel of 16 columns, against F(2×2)'s 16 of 16).
+func (sc *winogradScratch) layout(h, w int) winograd.Layout {
+	f2 := winograd.NewLayout(h, w)
+	if sc.tile != 4 {
+		return f2
 	}
-	return 2
+	f4 := winograd.NewLayoutF4(h, w)
+	cost := func(l winograd.Layout) int { return l.Tiles() * ceilDiv(l.TH*l.TW, gemm.PanelWidth) }
+	if cost(f4) < cost(f2) {
+		return f4
+	}
+	return f2
 }
 
 // planesOf returns wk's n plane views, for one transform call.
@@ -123,57 +132,6 @@ func (wk *winogradWorker) planesOf(n int) [][]float32 {
 		wk.planes = make([][]float32, n)
 	}
 	return wk.planes[:n]
-}
-
-// winogradPacked holds a weight's 16 transformed matrices U[ξ], packed.
-type winogradPacked struct {
-	once sync.Once
-	m    int // the scheme's output tile side the first caller asked for
-	u    []*gemm.Packed
-	err  error
-}
-
-// winogradWeight returns the weight's transformed matrices, U[ξ] = (G g
-// Gᵀ)[ξ] for every (Cout, Cin) filter g, each packed as a Cout × Cin
-// matrix, transforming them on the first call.
-func (w *convWeight) winogradWeight(m int) ([]*gemm.Packed, error) {
-	wp := &w.wino
-	wp.once.Do(func() {
-		wp.m = m
-		g, err := w.values() // the weights are kept only packed
-		if err != nil {
-			wp.err = err
-			return
-		}
-		kk, tiles := w.cin*w.cout, (m+2)*(m+2)
-		u := make([]float32, tiles*kk)
-		for f := 0; f < kk; f++ {
-			for xi, v := range filterTransform(m, g[f*9:f*9+9]) {
-				u[xi*kk+f] = v
-			}
-		}
-		wp.u = make([]*gemm.Packed, tiles)
-		for xi := range wp.u {
-			m := gemm.Matrix{Rows: w.cout, Cols: w.cin, Stride: w.cin, Data: u[xi*kk : (xi+1)*kk]}
-			if wp.u[xi], wp.err = gemm.Pack(m); wp.err != nil {
-				return
-			}
-		}
-	})
-	if wp.err == nil && wp.m != m {
-		return nil, fmt.Errorf("conv: weights transformed for F(%d×%d, 3×3), asked for F(%d×%d, 3×3)", wp.m, wp.m, m, m)
-	}
-	return wp.u, wp.err
-}
-
-// filterTransform is U = G g Gᵀ of the 3×3 filter g for F(m×m, 3×3).
-func filterTransform(m int, g []float32) []float32 {
-	if m == 4 {
-		u := winograd.FilterTransformF4(g)
-		return u[:]
-	}
-	u := winograd.FilterTransform(g)
-	return u[:]
 }
 
 // winograd reports whether the op computes its product by Winograd.
@@ -207,21 +165,21 @@ type winogradRun struct {
 // forwardWinograd is forward by Winograd's F(2×2, 3×3) or F(4×4, 3×3),
 // for all images of x at once.
 func (op *convOp) forwardWinograd(out, x, res []float32, s tensor.Shape) error {
-	u, err := op.w.winogradWeight(op.scratch.wino.scheme())
-	if err != nil {
-		return err
-	}
-	k, err := winograd.For(u[0].Kernel())
-	if err != nil {
-		return err
-	}
 	g, sc := op.geom, &op.scratch.wino
 	n, h, w := s[0], s[2], s[3]
-	l := winograd.NewLayout(h, w)
-	if sc.scheme() == 4 {
-		l = winograd.NewLayoutF4(h, w)
+	r := winogradRun{op: op, l: sc.layout(h, w), out: out, res: res}
+	workers, budget := op.team.Size(), sc.chunkBytes
+	if budget == 0 {
+		budget = winogradChunkBytes
 	}
-	r := winogradRun{op: op, k: k, u: u, l: l, out: out, res: res}
+	r.plan(n, workers, budget)
+	var err error
+	if r.u, err = op.w.winogradWeight(r.l.M); err != nil {
+		return err
+	}
+	if r.k, err = winograd.For(gemm.DefaultKernel()); err != nil {
+		return err
+	}
 	r.plane = r.l.PlaneSize()
 	r.split = grow(&sc.split, n*g.cin*r.plane)
 	parallel(op.team, n*g.cin, len(r.split), func(lo, hi int) {
@@ -229,11 +187,6 @@ func (op *convOp) forwardWinograd(out, x, res []float32, s tensor.Shape) error {
 			r.l.Split(r.split[p*r.plane:(p+1)*r.plane], x[p*h*w:(p+1)*h*w])
 		}
 	})
-	workers, budget := op.team.Size(), sc.chunkBytes
-	if budget == 0 {
-		budget = winogradChunkBytes
-	}
-	r.plan(n, workers, budget)
 	if r.chunks == 1 && n < workers {
 		return r.phased(sc, n)
 	}
@@ -318,7 +271,7 @@ func (r *winogradRun) chunk(wk *winogradWorker, img, ty0, ty1 int) error {
 	for c := 0; c < g.cin; c++ {
 		r.input(wk, &b, c)
 	}
-	for xi := range r.u {
+	for xi := range r.l.Tiles() {
 		if err := r.product(wk, &b, xi); err != nil {
 			return err
 		}

@@ -20,7 +20,7 @@ func (r *winogradRun) phased(sc *winogradScratch, images int) error {
 			return nil
 		})
 		if err == nil {
-			err = r.each(sc, len(r.u), func(wk *winogradWorker, xi int) error { return r.product(wk, &b, xi) })
+			err = r.each(sc, r.l.Tiles(), func(wk *winogradWorker, xi int) error { return r.product(wk, &b, xi) })
 		}
 		if err == nil {
 			err = r.each(sc, g.cout, func(wk *winogradWorker, co int) error {

@@ -149,29 +149,55 @@ func (k Kernels) Output6Interleaved(dst []float32, in *[6][]float32, n int) {
 
 // splitF4 is Split for F(4×4, 3×3): padded row 4·y+py, column 4·x+px
 // goes to sub-plane py·4+px at (y, x); padded (row, column) (r, c) is the
-// input's (r−1, c−1), zero outside it.
+// input's (r−1, c−1), zero outside it. Each input row is read once.
 func (l Layout) splitF4(dst, img []float32) {
+	var rows [4][]float32
 	for py := 0; py < 4; py++ {
-		for px := 0; px < 4; px++ {
-			sub := dst[(py*4+px)*l.Sub : (py*4+px+1)*l.Sub]
-			for y := 0; y < l.H2; y++ {
-				row := sub[y*l.W2 : (y+1)*l.W2]
-				iy := 4*y + py - 1
-				if iy < 0 || iy >= l.H {
-					clear(row)
-					continue
-				}
-				src := img[iy*l.W : (iy+1)*l.W]
-				for x := range row {
-					row[x] = 0
-					if ix := 4*x + px - 1; ix >= 0 && ix < l.W {
-						row[x] = src[ix]
-					}
-				}
+		for y := 0; y < l.H2; y++ {
+			for px := range rows {
+				at := (py*4+px)*l.Sub + y*l.W2
+				rows[px] = dst[at : at+l.W2]
 			}
-			clear(sub[l.H2*l.W2:])
+			if iy := 4*y + py - 1; iy >= 0 && iy < l.H {
+				splitRowF4(&rows, img[iy*l.W:(iy+1)*l.W])
+				continue
+			}
+			for _, r := range rows {
+				clear(r)
+			}
 		}
 	}
+	for sub := 0; sub < 16; sub++ {
+		clear(dst[sub*l.Sub+l.H2*l.W2 : (sub+1)*l.Sub])
+	}
+}
+
+// splitRowF4 writes a padded row's columns 4x+px into rows[px][x]:
+// padded column c is row[c−1], zero outside the row.
+func splitRowF4(rows *[4][]float32, row []float32) {
+	w, r0, r1, r2, r3 := len(row), rows[0], rows[1], rows[2], rows[3]
+	x := 0
+	for ; x < len(r0); x++ { // the first column and any past the row
+		if x > 0 && 4*x+2 < w {
+			break
+		}
+		r0[x], r1[x], r2[x], r3[x] = at(row, 4*x-1), at(row, 4*x), at(row, 4*x+1), at(row, 4*x+2)
+	}
+	for ; x < len(r0) && 4*x+2 < w; x++ {
+		c := row[4*x-1 : 4*x+3]
+		r0[x], r1[x], r2[x], r3[x] = c[0], c[1], c[2], c[3]
+	}
+	for ; x < len(r0); x++ {
+		r0[x], r1[x], r2[x], r3[x] = at(row, 4*x-1), at(row, 4*x), at(row, 4*x+1), at(row, 4*x+2)
+	}
+}
+
+// at is row[i], or zero outside the row.
+func at(row []float32, i int) float32 {
+	if i < 0 || i >= len(row) {
+		return 0
+	}
+	return row[i]
 }
 
 // inputF4 is Input for F(4×4, 3×3): Bᵀ applied to each padded row, the
