@@ -42,32 +42,32 @@ func firsts4(s *[4][]float32) (p [4]*float32) {
 // The wrappers call the assembly directly (not through a func value), so
 // that the pointer arrays stay on the stack.
 
-func input6AVX512(o, in *[6][]float32, n, rows, sa, so int) {
-	po, pi := firsts6(o), firsts6(in)
+func input6AVX512(o, in [6][]float32, n, rows, sa, so int) {
+	po, pi := firsts6(&o), firsts6(&in)
 	input6x16(&po, &pi, n, rows, sa, so)
 }
 
-func output6AVX512(o *[4][]float32, in *[6][]float32, n int) {
-	po, pi := firsts4(o), firsts6(in)
+func output6AVX512(o [4][]float32, in [6][]float32, n int) {
+	po, pi := firsts4(&o), firsts6(&in)
 	output6x16(&po, &pi, n)
 }
 
-func output6InterleavedAVX512(dst []float32, in *[6][]float32, n int) {
-	pi := firsts6(in)
+func output6InterleavedAVX512(dst []float32, in [6][]float32, n int) {
+	pi := firsts6(&in)
 	output6Interleaved16(&dst[0], &pi, n)
 }
 
-func input6AVX2(o, in *[6][]float32, n, rows, sa, so int) {
-	po, pi := firsts6(o), firsts6(in)
+func input6AVX2(o, in [6][]float32, n, rows, sa, so int) {
+	po, pi := firsts6(&o), firsts6(&in)
 	input6x8(&po, &pi, n, rows, sa, so)
 }
 
-func output6AVX2(o *[4][]float32, in *[6][]float32, n int) {
-	po, pi := firsts4(o), firsts6(in)
+func output6AVX2(o [4][]float32, in [6][]float32, n int) {
+	po, pi := firsts4(&o), firsts6(&in)
 	output6x8(&po, &pi, n)
 }
 
-func output6InterleavedAVX2(dst []float32, in *[6][]float32, n int) {
-	pi := firsts6(in)
+func output6InterleavedAVX2(dst []float32, in [6][]float32, n int) {
+	pi := firsts6(&in)
 	output6Interleaved8(&dst[0], &pi, n)
 }

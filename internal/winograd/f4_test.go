@@ -90,32 +90,29 @@ func testOutput6(t *testing.T, k Kernels, rng *rand.Rand, n int) {
 	checkGuard(t, "output6 interleaved", il, 4*s)
 }
 
-// TestKernelsF4NoAlloc checks that the kernels' wrappers keep their
-// pointer arrays on the stack.
-func TestKernelsF4NoAlloc(t *testing.T) {
-	const n = 40
-	s := Span(n)
-	var in, o6 [6][]float32
-	var o4 [4][]float32
-	for i := range in {
-		in[i], o6[i] = make([]float32, s), make([]float32, s)
+// TestTransformsF4NoAlloc checks that F(4×4, 3×3)'s Input and Output,
+// and the kernels under them, allocate nothing: the arrays of slices they
+// pass stay on the stack.
+func TestTransformsF4NoAlloc(t *testing.T) {
+	l := NewLayoutF4(14, 14)
+	p := make([]float32, l.PlaneSize())
+	v, m := make([][]float32, l.Tiles()), make([][]float32, l.Tiles())
+	for xi := range v {
+		v[xi], m[xi] = make([]float32, (l.TH-1)*l.TW+Span(l.TW)), make([]float32, Span(l.TH*l.TW))
 	}
-	for i := range o4 {
-		o4[i] = make([]float32, s)
-	}
-	dst := make([]float32, 4*s)
+	q, tmp := make([]float32, l.InputScratch(l.TH)), make([]float32, l.OutputScratch(l.TH*l.TW))
+	out := make([]float32, 14*14)
 	for _, kind := range gemm.Kernels() {
 		k, err := For(kind)
 		if err != nil {
 			t.Fatal(err)
 		}
 		allocs := testing.AllocsPerRun(10, func() {
-			k.Input6(&o6, &in, n, 1, 0, 0)
-			k.Output6(&o4, &in, n)
-			k.Output6Interleaved(dst, &in, n)
+			k.Input(v, p, l, 0, l.TH, q)
+			k.Output(out, m, l, 0, l.TH, tmp)
 		})
 		if allocs != 0 {
-			t.Errorf("%v: %v allocations a call", kind, allocs)
+			t.Errorf("%v: %v allocations an Input and Output", kind, allocs)
 		}
 	}
 }
