@@ -59,13 +59,14 @@ GLOBL interleaveQHi<>(SB), RODATA|NOPTR, $64
 	VMOVUPS (R8)(DI*1), v5
 
 // INPUT6 is input6 on vectors: Bᵀ (d0, …, d5) into (o0, d0, d1, d2, d3,
-// o5), with t0…t3 and x as scratch and four and five holding 4 and 5.
+// o5), with t0…t3 and x as scratch and four and five holding 4 and 5;
+// 4·d1 (exact) is computed once, into o5, for both t1 and o5.
 // (In Go's operand order, VSUBPS a, b, c is c = b − a.)
 #define INPUT6(d0, d1, d2, d3, d4, d5, t0, t1, t2, t3, o0, o5, x, four, five) \
 	VMULPS four, d2, t0; \
 	VSUBPS t0, d4, t0; \
-	VMULPS four, d1, t1; \
-	VSUBPS t1, d3, t1; \
+	VMULPS four, d1, o5; \
+	VSUBPS o5, d3, t1; \
 	VSUBPS d2, d4, t2; \
 	VSUBPS d1, d3, t3; \
 	VADDPS t3, t3, t3; \
@@ -73,7 +74,6 @@ GLOBL interleaveQHi<>(SB), RODATA|NOPTR, $64
 	VMULPS five, d2, x; \
 	VSUBPS x, o0, o0; \
 	VADDPS d4, o0, o0; \
-	VMULPS four, d1, o5; \
 	VMULPS five, d3, x; \
 	VSUBPS x, o5, o5; \
 	VADDPS d5, o5, o5; \
