@@ -66,7 +66,7 @@ func output6(m0, m1, m2, m3, m4, m5 float32) (y0, y1, y2, y3 float32) {
 }
 
 // goInput6 is Input6 in Go.
-func goInput6(o, in *[6][]float32, n, rows, sa, so int) {
+func goInput6(o, in [6][]float32, n, rows, sa, so int) {
 	s := Span(n)
 	for r := 0; r < rows; r++ {
 		i0, j0 := r*sa, r*so
@@ -79,7 +79,7 @@ func goInput6(o, in *[6][]float32, n, rows, sa, so int) {
 }
 
 // goOutput6 is Output6 in Go.
-func goOutput6(o *[4][]float32, in *[6][]float32, n int) {
+func goOutput6(o [4][]float32, in [6][]float32, n int) {
 	s := Span(n)
 	m0, m1, m2, m3, m4, m5 := in[0][:s], in[1][:s], in[2][:s], in[3][:s], in[4][:s], in[5][:s]
 	w0, w1, w2, w3 := o[0][:s], o[1][:s], o[2][:s], o[3][:s]
@@ -89,7 +89,7 @@ func goOutput6(o *[4][]float32, in *[6][]float32, n int) {
 }
 
 // goOutput6Interleaved is Output6Interleaved in Go.
-func goOutput6Interleaved(dst []float32, in *[6][]float32, n int) {
+func goOutput6Interleaved(dst []float32, in [6][]float32, n int) {
 	s := Span(n)
 	m0, m1, m2, m3, m4, m5 := in[0][:s], in[1][:s], in[2][:s], in[3][:s], in[4][:s], in[5][:s]
 	w := dst[:4*s]
@@ -113,7 +113,7 @@ func (k Kernels) Input6(o, in *[6][]float32, n, rows, sa, so int) {
 	for i := range in {
 		_, _ = in[i][need-1], o[i][out-1]
 	}
-	k.input6(o, in, n, rows, sa, so)
+	k.input6(*o, *in, n, rows, sa, so)
 }
 
 // Output6 computes, for n values, (y0, y1, y2, y3) = Aᵀ (m0, …, m5) by
@@ -130,7 +130,7 @@ func (k Kernels) Output6(o *[4][]float32, in *[6][]float32, n int) {
 	for i := range o {
 		_ = o[i][s-1]
 	}
-	k.output6(o, in, n)
+	k.output6(*o, *in, n)
 }
 
 // Output6Interleaved is Output6 with its four outputs interleaved:
@@ -144,7 +144,7 @@ func (k Kernels) Output6Interleaved(dst []float32, in *[6][]float32, n int) {
 		_ = in[i][s-1]
 	}
 	_ = dst[4*s-1]
-	k.output6Interleaved(dst, in, n)
+	k.output6Interleaved(dst, *in, n)
 }
 
 // splitF4 is Split for F(4×4, 3×3): padded row 4·y+py, column 4·x+px

@@ -38,6 +38,9 @@ func avx512Kernels() Kernels {
 		gatherInterleaved: func(dst, a, b, c, d []float32, n int) {
 			gatherInterleaved16(&dst[0], &a[0], &b[0], &c[0], &d[0], n)
 		},
+		input6:             input6AVX512,
+		output6:            output6AVX512,
+		output6Interleaved: output6InterleavedAVX512,
 	}
 }
 
@@ -54,5 +57,8 @@ func avx2Kernels() Kernels {
 		gatherInterleaved: func(dst, a, b, c, d []float32, n int) {
 			gatherInterleaved8(&dst[0], &a[0], &b[0], &c[0], &d[0], n)
 		},
+		input6:             input6AVX2,
+		output6:            output6AVX2,
+		output6Interleaved: output6InterleavedAVX2,
 	}
 }

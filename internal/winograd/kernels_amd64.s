@@ -2,43 +2,44 @@
 
 #include "textflag.h"
 
-// interleaveLo and interleaveHi pick, for VPERMT2PS, the first and the
-// last eight values of two vectors alternately: x0 y0 x1 y1 ….
-DATA interleaveLo<>+0(SB)/4, $0
-DATA interleaveLo<>+4(SB)/4, $16
-DATA interleaveLo<>+8(SB)/4, $1
-DATA interleaveLo<>+12(SB)/4, $17
-DATA interleaveLo<>+16(SB)/4, $2
-DATA interleaveLo<>+20(SB)/4, $18
-DATA interleaveLo<>+24(SB)/4, $3
-DATA interleaveLo<>+28(SB)/4, $19
-DATA interleaveLo<>+32(SB)/4, $4
-DATA interleaveLo<>+36(SB)/4, $20
-DATA interleaveLo<>+40(SB)/4, $5
-DATA interleaveLo<>+44(SB)/4, $21
-DATA interleaveLo<>+48(SB)/4, $6
-DATA interleaveLo<>+52(SB)/4, $22
-DATA interleaveLo<>+56(SB)/4, $7
-DATA interleaveLo<>+60(SB)/4, $23
-GLOBL interleaveLo<>(SB), RODATA|NOPTR, $64
+// interleaveLo and interleaveHi (shared with f4_amd64.s) pick, for
+// VPERMT2PS, the first and the last eight values of two vectors
+// alternately: x0 y0 x1 y1 ….
+DATA ·interleaveLo+0(SB)/4, $0
+DATA ·interleaveLo+4(SB)/4, $16
+DATA ·interleaveLo+8(SB)/4, $1
+DATA ·interleaveLo+12(SB)/4, $17
+DATA ·interleaveLo+16(SB)/4, $2
+DATA ·interleaveLo+20(SB)/4, $18
+DATA ·interleaveLo+24(SB)/4, $3
+DATA ·interleaveLo+28(SB)/4, $19
+DATA ·interleaveLo+32(SB)/4, $4
+DATA ·interleaveLo+36(SB)/4, $20
+DATA ·interleaveLo+40(SB)/4, $5
+DATA ·interleaveLo+44(SB)/4, $21
+DATA ·interleaveLo+48(SB)/4, $6
+DATA ·interleaveLo+52(SB)/4, $22
+DATA ·interleaveLo+56(SB)/4, $7
+DATA ·interleaveLo+60(SB)/4, $23
+GLOBL ·interleaveLo(SB), RODATA|NOPTR, $64
 
-DATA interleaveHi<>+0(SB)/4, $8
-DATA interleaveHi<>+4(SB)/4, $24
-DATA interleaveHi<>+8(SB)/4, $9
-DATA interleaveHi<>+12(SB)/4, $25
-DATA interleaveHi<>+16(SB)/4, $10
-DATA interleaveHi<>+20(SB)/4, $26
-DATA interleaveHi<>+24(SB)/4, $11
-DATA interleaveHi<>+28(SB)/4, $27
-DATA interleaveHi<>+32(SB)/4, $12
-DATA interleaveHi<>+36(SB)/4, $28
-DATA interleaveHi<>+40(SB)/4, $13
-DATA interleaveHi<>+44(SB)/4, $29
-DATA interleaveHi<>+48(SB)/4, $14
-DATA interleaveHi<>+52(SB)/4, $30
-DATA interleaveHi<>+56(SB)/4, $15
-DATA interleaveHi<>+60(SB)/4, $31
-GLOBL interleaveHi<>(SB), RODATA|NOPTR, $64
+DATA ·interleaveHi+0(SB)/4, $8
+DATA ·interleaveHi+4(SB)/4, $24
+DATA ·interleaveHi+8(SB)/4, $9
+DATA ·interleaveHi+12(SB)/4, $25
+DATA ·interleaveHi+16(SB)/4, $10
+DATA ·interleaveHi+20(SB)/4, $26
+DATA ·interleaveHi+24(SB)/4, $11
+DATA ·interleaveHi+28(SB)/4, $27
+DATA ·interleaveHi+32(SB)/4, $12
+DATA ·interleaveHi+36(SB)/4, $28
+DATA ·interleaveHi+40(SB)/4, $13
+DATA ·interleaveHi+44(SB)/4, $29
+DATA ·interleaveHi+48(SB)/4, $14
+DATA ·interleaveHi+52(SB)/4, $30
+DATA ·interleaveHi+56(SB)/4, $15
+DATA ·interleaveHi+60(SB)/4, $31
+GLOBL ·interleaveHi(SB), RODATA|NOPTR, $64
 
 // func butterfly16(o0, o1, o2, o3, a, b, c, d *float32, n, rows, sa, so int)
 //
@@ -132,8 +133,8 @@ TEXT ·gatherInterleaved16(SB), NOSPLIT, $0-48
 	MOVQ d+32(FP), DX
 	MOVQ n+40(FP), SI
 	XORQ DI, DI
-	VMOVUPS interleaveLo<>(SB), Z8
-	VMOVUPS interleaveHi<>(SB), Z9
+	VMOVUPS ·interleaveLo(SB), Z8
+	VMOVUPS ·interleaveHi(SB), Z9
 
 step:
 	VMOVUPS (AX)(DI*1), Z0

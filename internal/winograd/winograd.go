@@ -47,10 +47,11 @@ type Kernels struct {
 	butterfly         func(o0, o1, o2, o3, a, b, c, d []float32, n, rows, sa, so int)
 	gather            func(o0, o1, a, b, c, d []float32, n int)
 	gatherInterleaved func(dst, a, b, c, d []float32, n int)
-	// F(4×4, 3×3)'s (see f4.go)
-	input6             func(o, in *[6][]float32, n, rows, sa, so int)
-	output6            func(o *[4][]float32, in *[6][]float32, n int)
-	output6Interleaved func(dst []float32, in *[6][]float32, n int)
+	// F(4×4, 3×3)'s (see f4.go), given the arrays of slices by value: a
+	// pointer passed through a func value escapes, allocating every call.
+	input6             func(o, in [6][]float32, n, rows, sa, so int)
+	output6            func(o [4][]float32, in [6][]float32, n int)
+	output6Interleaved func(dst []float32, in [6][]float32, n int)
 }
 
 // For returns the kernels matching gemm's kernel k (gemm.KernelAuto: the
