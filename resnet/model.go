@@ -73,12 +73,12 @@ func WithMaxBatch(n int) Option { return func(s *settings) { s.maxBatch = n } }
 // GOMAXPROCS). Each running graph holds its activations in memory.
 func WithConcurrency(n int) Option { return func(s *settings) { s.concurrency = n } }
 
-// WithWinograd turns Winograd's F(2×2, 3×3) for the 3x3, stride-1
-// convolutions on or off. It is on by default unless the environment has
-// XRAY_CONV=direct. Its transformed weights take 16/9 of those
-// convolutions' weights (about 140 MB for ResNet34, made on first use);
-// a server short of memory may turn it off at the cost of about a fifth
-// more time per forward pass. See the package comment for the graphs
+// WithWinograd turns Winograd's F(4×4, 3×3) and F(2×2, 3×3) for the 3x3,
+// stride-1 convolutions on or off. It is on by default unless the
+// environment has XRAY_CONV=direct. Its transformed weights take 4 or
+// 16/9 times those convolutions' weights (about 210 MB for ResNet34, made
+// on first use); a server short of memory may turn it off at the cost of
+// about a third more time per forward pass. See the package comment for the graphs
 // that use it.
 func WithWinograd(on bool) Option { return func(s *settings) { s.winograd = &on } }
 

@@ -9,10 +9,11 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Winograd's F(2×2, 3×3) for the 3x3, stride-1, padding-1 convolutions
-// (see package internal/winograd for the arithmetic). Over channels the
-// element-wise product of the transformed filters U and input tiles V
-// becomes 16 independent products, one per transformed position ξ:
+// Winograd's F(4×4, 3×3) and F(2×2, 3×3) for the 3x3, stride-1, padding-1
+// convolutions (see package internal/winograd for the arithmetic). Over
+// channels the element-wise product of the transformed filters U and
+// input tiles V becomes 36 (or 16) independent products, one per
+// transformed position ξ:
 // M[ξ] (Cout × tiles) = U[ξ] (Cout × Cin) · V[ξ] (Cin × tiles), on the
 // GEMM's kernels, with U transformed and packed once per weight. The
 // tiles are processed in chunks of whole tile rows, each chunk's V and
@@ -21,10 +22,13 @@ import (
 // writes the output transform, followed by the op's convPost through the
 // GEMM's own epilogue code (the same float32 steps as the direct path).
 // A small map (layer3's and layer4's) is one block whose three steps are
-// shared out instead (op_conv_winograd_phased.go). Every such convolution
-// qualifies, layer4's too (about 1.9x faster there than the direct
-// product); the transformed weights take 16/9 of the weights' memory
-// again (about 140 MB for ResNet34), on top of the direct product's.
+// shared out instead (op_conv_winograd_phased.go). Each map takes the
+// scheme needing the fewer multiply-adds (winogradScratch.layout):
+// F(4×4) for layer1 to layer3 (2.25 products per output against F(2×2)'s
+// 4 and direct's 9), F(2×2) for layer4's 7x7 maps (about 1.9x faster
+// there than the direct product). The transformed weights take 36/9 and
+// 16/9 of those weights' memory (about 210 MB for ResNet34), on top of
+// the direct product's, each made on first use.
 //
 // The rounding differs from the direct product's, which sums in oneDNN's
 // order and so stays closest to PyTorch: Winograd's error against exact
@@ -33,21 +37,24 @@ import (
 // narrow fixture's logits). The input gradient stays the direct one
 // (convGradOp), the same convolution mathematically.
 //
+// F(4×4)'s rounding error is larger (its transforms multiply by 4, 5 and
+// 8 and its filter transform by sixths): on 100 reference images its
+// logits move by up to 4.7e-6 from the direct path's (F(2×2): 2e-6),
+// probabilities by 2e-6; the tolerance against PyTorch is 1e-3.
+//
 // The path is on by default for every eligible convolution of the graphs
 // without probes (classification, activations, TTA, occlusion, ScoreCAM's
-// masked passes): on the reference ResNet34 its logits are within 5e-7 of
-// the direct path's and 2.4e-6 of PyTorch's (the tolerance is 1e-3).
+// masked passes).
 // Graphs whose gradient runs back through convolutions (any probe before
 // the last block's output) keep the direct product: the CAMs that fuse
 // layer2 with deeper layers min-max scale small activations, and there
 // Winograd's rounding, through the ReLU masks of the backward pass, moves
 // the map by up to 3.7e-3 (the tolerance is 2e-3). A CAM at the last
 // stage only differentiates the pooling and the classifier, and its maps
-// stay 1.2e-6 from pytorch-grad-cam's with Winograd. The transformed
-// weights (16/9 of each 3x3 weight, about 140 MB for ResNet34) are made
-// on first use. WithWinograd, or the environment variable
-// XRAY_CONV=direct (read once), turns the path off, e.g. to save that
-// memory in a server.
+// stay 1.2e-6 from pytorch-grad-cam's with Winograd. WithWinograd, or
+// the environment variable XRAY_CONV=direct (read once), turns the path
+// off, e.g. to save the transformed weights' memory in a server;
+// XRAY_CONV=winograd2 keeps every map on F(2×2, 3×3) (about 140 MB).
 
 // convAsked is the environment's XRAY_CONV, read once per process:
 // "direct" turns the Winograd path off, "winograd2" makes it F(2×2, 3×3).
@@ -72,7 +79,7 @@ type convPath int
 const (
 	pathByEnvironment convPath = iota // the model's settings decide
 	pathDirect                        // the direct product
-	pathWinograd                      // Winograd's F(2×2, 3×3)
+	pathWinograd                      // Winograd's
 )
 
 // winogradChunkBytes bounds a chunk's transformed input and product

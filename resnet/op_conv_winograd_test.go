@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/xrayllm/xray/internal/gemm"
@@ -20,7 +21,7 @@ func TestWinogradMatchesDirect(t *testing.T) {
 	shapes := [][4]int{{1, 3, 5, 7}, {2, 5, 9, 8}, {3, 13, 7, 11}, {2, 19, 1, 1}, {1, 9, 2, 3}, {2, 70, 6, 5}, {1, 33, 17, 18}, {2, 6, 20, 13}, {1, 40, 7, 8}}
 	for _, sh := range shapes {
 		for _, post := range fusedCases {
-			for _, path := range []string{"winograd", "winograd_rows", "direct"} {
+			for _, path := range []string{"winograd", "winograd_rows", "winograd4", "winograd4_rows", "direct"} {
 				direct := path == "direct"
 				name := fmt.Sprintf("%v_res%v_relu%v_%s", sh, post.residual, post.relu, path)
 				t.Run(name, func(t *testing.T) {
@@ -36,8 +37,11 @@ func TestWinogradMatchesDirect(t *testing.T) {
 					if direct {
 						op.path = pathDirect
 					}
-					if path == "winograd_rows" {
+					if strings.HasSuffix(path, "_rows") {
 						op.scratch.wino.chunkBytes = 1 // one tile row a chunk
+					}
+					if strings.HasPrefix(path, "winograd4") {
+						op.scratch.wino.tile = 4 // F(4×4) wherever it needs fewer products
 					}
 					if op.winograd() == direct {
 						t.Fatalf("winograd() = %v on path %v", op.winograd(), op.path)
@@ -65,7 +69,11 @@ func TestWinogradMatchesDirect(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					closeTo(t, "forward", y.Data().([]float32), want)
+					if strings.HasPrefix(path, "winograd4") {
+						closeToScale(t, "forward", y.Data().([]float32), want, 2e-5)
+					} else {
+						closeTo(t, "forward", y.Data().([]float32), want)
+					}
 				})
 			}
 		}
@@ -81,7 +89,7 @@ func TestWinogradPostMatchesSteps(t *testing.T) {
 	w := testWeight(t, newDense(ws, randoms(rng, prod(ws))))
 	bn := affine{scale: randoms(rng, ws[0]), shift: randoms(rng, ws[0])}
 	x := newDense(xs, randoms(rng, prod(xs)))
-	for _, c := range fusedCases {
+	for i, c := range append(fusedCases, fusedCases...) {
 		plain, err := newConvOp("t", w, 1, 1, convPost{}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -91,6 +99,9 @@ func TestWinogradPostMatchesSteps(t *testing.T) {
 			t.Fatal(err)
 		}
 		plain.path, fused.path = pathWinograd, pathWinograd
+		if i >= len(fusedCases) { // the second time round by F(4×4)
+			plain.scratch.wino.tile, fused.scratch.wino.tile = 4, 4
+		}
 		y, err := plain.Do(x)
 		if err != nil {
 			t.Fatal(err)
@@ -167,15 +178,38 @@ func TestWinogradBlockRoom(t *testing.T) {
 	}
 	for h := 1; h <= 20; h++ {
 		for wd := 1; wd <= 40; wd++ {
-			r := winogradRun{op: op, l: winograd.NewLayout(h, wd)}
-			for ty0 := 0; ty0 < r.l.TH; ty0++ {
-				var v, m []float32
-				b := r.block(&v, &m, 0, ty0, r.l.TH)
-				tiles := (r.l.TH - ty0) * r.l.TW
-				if b.vrow < tiles-r.l.TW+winograd.Span(r.l.TW) || b.cols < tiles || b.cols%gemm.PanelWidth != 0 {
-					t.Fatalf("%dx%d from tile row %d: vrow %d, cols %d for %d tiles of rows of %d", h, wd, ty0, b.vrow, b.cols, tiles, r.l.TW)
+			for _, l := range []winograd.Layout{winograd.NewLayout(h, wd), winograd.NewLayoutF4(h, wd)} {
+				r := winogradRun{op: op, l: l}
+				for ty0 := 0; ty0 < r.l.TH; ty0++ {
+					var v, m []float32
+					b := r.block(&v, &m, 0, ty0, r.l.TH)
+					tiles := (r.l.TH - ty0) * r.l.TW
+					if b.vrow < tiles-r.l.TW+winograd.Span(r.l.TW) || b.cols < tiles || b.cols%gemm.PanelWidth != 0 {
+						t.Fatalf("F(%d) %dx%d from tile row %d: vrow %d, cols %d for %d tiles of rows of %d", l.M, h, wd, ty0, b.vrow, b.cols, tiles, r.l.TW)
+					}
 				}
 			}
+		}
+	}
+}
+
+// closeToScale is closeTo for F(4×4, 3×3), whose rounding error grows
+// with the size of the sums rather than of each result: every value must
+// lie within tol·(rms + |want|) of want, rms the root mean square of all
+// of want (a wrong tap or tile moves values by about rms).
+func closeToScale(t *testing.T, what string, got []float32, want []float64, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	var ss float64
+	for _, v := range want {
+		ss += v * v
+	}
+	rms := math.Sqrt(ss / float64(max(1, len(want))))
+	for i := range got {
+		if d := math.Abs(float64(got[i]) - want[i]); d > tol*(rms+math.Abs(want[i])) {
+			t.Fatalf("%s: [%d] = %g, want %g (rms %g)", what, i, got[i], want[i], rms)
 		}
 	}
 }

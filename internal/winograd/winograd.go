@@ -1,8 +1,9 @@
-// Package winograd holds the arithmetic of Winograd's F(2×2, 3×3)
-// convolution apart from its products: the filter transform, the layout
-// of a padded image that makes every input tile a set of contiguous runs,
-// and the input and output transforms as vector kernels (AVX-512, AVX2 or
-// portable Go, like package gemm's micro-kernels).
+// Package winograd holds the arithmetic of Winograd's F(2×2, 3×3) and
+// F(4×4, 3×3) convolutions apart from their products: the filter
+// transforms, the layouts of a padded image that make every input tile a
+// set of contiguous runs, and the input and output transforms as vector
+// kernels (AVX-512, AVX2 or portable Go, like package gemm's
+// micro-kernels). F(4×4, 3×3) is in f4.go.
 //
 // A 3×3, stride-1 convolution computes each 2×2 block of output from the
 // 4×4 input tile d around it (tiles overlap by 2) and a filter g as
