@@ -181,7 +181,7 @@ func (op *convOp) forwardWinograd(out, x, res []float32, s tensor.Shape) error {
 	}
 	r.plan(n, workers, budget)
 	var err error
-	if r.u, err = op.w.winogradWeight(r.l.M); err != nil {
+	if r.u, err = op.w.winogradWeight(r.l.M, op.team); err != nil {
 		return err
 	}
 	if r.k, err = winograd.For(gemm.DefaultKernel()); err != nil {
