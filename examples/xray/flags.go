@@ -66,8 +66,11 @@ func (m *modelFlags) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&m.weights, "weights", e.getenv("XRAY_WEIGHTS"), "PyTorch checkpoint (state_dict) or .safetensors file of a ResNet18/34 with a 2-way head, or an http(s) URL of one, downloaded once into $XRAY_CACHE (default $XRAY_WEIGHTS, else "+originalCheckpoint+")")
 	fs.StringVar(&m.sha256, "weights-sha256", "", "sha256 hex digest the -weights URL's file must have (default: the hash prefix in its name, as torch.hub checks)")
 	fs.StringVar(&m.arch, "arch", "", "architecture: resnet18 or resnet34 (default: from the checkpoint's keys)")
-	conv := cmp.Or(e.getenv("XRAY_CONV"), m.conv, "winograd")
-	fs.StringVar(&m.conv, "conv", conv, "how the 3x3 convolutions are computed: winograd (faster; its weights take about 140 MB more memory) or direct; $XRAY_CONV sets the default")
+	conv := cmp.Or(m.conv, "winograd")
+	if e.getenv("XRAY_CONV") == "direct" {
+		conv = "direct"
+	}
+	fs.StringVar(&m.conv, "conv", conv, "how the 3x3 convolutions are computed: winograd (faster; its weights take about 210 MB more memory) or direct; XRAY_CONV=direct in the environment makes direct the default")
 }
 
 // options checks the flags, without downloading, and turns them into
