@@ -26,6 +26,8 @@ say "Go, AVX2 kernel, 2 threads"; bench 2 avx2 ./resnet 'Forward1$|Forward8$'
 say "Go, AVX2 kernel, 1 thread"; bench 1 avx2 ./resnet 'Forward1$'
 say "Go, direct convolution only (XRAY_CONV=direct), 2 threads"; XRAY_CONV=direct bench 2 "" ./resnet 'Forward1$|Forward8$'
 say "Go, direct convolution only (XRAY_CONV=direct), 1 thread"; XRAY_CONV=direct bench 1 "" ./resnet 'Forward1$'
+say "Go, Winograd F(2x2) only (XRAY_CONV=winograd2), 2 threads"; XRAY_CONV=winograd2 bench 2 "" ./resnet 'Forward1$|Forward8$'
+say "Go, Winograd F(2x2) only (XRAY_CONV=winograd2), 1 thread"; XRAY_CONV=winograd2 bench 1 "" ./resnet 'Forward1$'
 
 say "Go, per stage (resnet.Model.Profile, unfused), 2 and 1 threads"
 for t in 2 1; do GOMAXPROCS=$t go run ./resnet/testdata/stages "$CKPT" "$IMG"; done
