@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/xrayllm/xray"
@@ -41,12 +42,32 @@ func defaultTimeouts() httpTimeouts {
 	return httpTimeouts{readHeader: 10 * time.Second, read: 2 * time.Minute, write: 4 * time.Minute, idle: 2 * time.Minute}
 }
 
+// serveGCPercent is the garbage collector's target serve sets unless
+// $GOGC is set: the heap grows to 1.5 times what is live instead of 2
+// times. The model's weights are most of what is live, so the default
+// would let each replica hold about as much garbage as weights
+// (measured with two analyses at once, 10 rounds: a peak RSS of 332–338
+// MiB, 243–280 MiB with this; gctrace puts the collections at 0% of the
+// CPU).
+const serveGCPercent = 50
+
+// keepHeapSmall sets serveGCPercent unless the environment has GOGC, and
+// returns what restores the previous target.
+func keepHeapSmall(e env) (restore func()) {
+	if _, set := e.lookupEnv("GOGC"); set {
+		return func() {}
+	}
+	old := debug.SetGCPercent(serveGCPercent)
+	return func() { debug.SetGCPercent(old) }
+}
+
 // defaultShutdownTimeout is the default -shutdown-timeout.
 const defaultShutdownTimeout = 30 * time.Second
 
 // run serves the analyzer's page and JSON API on -addr until ctx is done,
 // then shuts down gracefully.
 func (f *serveFlags) run(ctx context.Context, _ []string, e env) error {
+	defer keepHeapSmall(e)()
 	a, cfg, err := f.open(e)
 	if err != nil {
 		return err
