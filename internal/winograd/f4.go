@@ -257,13 +257,5 @@ func (k Kernels) outputF4(out []float32, m [][]float32, l Layout, ty0, rows int,
 		rowsOut[i] = tmp[(24+4*i)*s : (28+4*i)*s]
 		k.Output6Interleaved(rowsOut[i], &half[i], n)
 	}
-	for r := 0; r < rows; r++ {
-		for i, src := range rowsOut {
-			y := 4*(ty0+r) + i
-			if y >= l.H {
-				break
-			}
-			copy(out[y*l.W:(y+1)*l.W], src[4*l.TW*r:4*l.TW*r+l.W])
-		}
-	}
+	l.copyRows(out, rowsOut[:], ty0, rows)
 }

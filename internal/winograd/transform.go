@@ -155,13 +155,20 @@ func (k Kernels) Output(out []float32, m [][]float32, l Layout, ty0, rows int, t
 	for i, r := range rowsOut {
 		k.GatherInterleaved(r, half[4*i], half[4*i+1], half[4*i+2], half[4*i+3], n)
 	}
+	l.copyRows(out, rowsOut[:], ty0, rows)
+}
+
+// copyRows copies tile rows [ty0, ty0+rows) of the output transform into
+// the h×w plane out: rowsOut[i] holds output row i of every tile row's
+// tiles, M·TW values a tile row, interleaved tile by tile.
+func (l Layout) copyRows(out []float32, rowsOut [][]float32, ty0, rows int) {
 	for r := 0; r < rows; r++ {
 		for i, src := range rowsOut {
-			y := 2*(ty0+r) + i
+			y := l.M*(ty0+r) + i
 			if y >= l.H {
 				break
 			}
-			copy(out[y*l.W:(y+1)*l.W], src[2*l.TW*r:2*l.TW*r+l.W])
+			copy(out[y*l.W:(y+1)*l.W], src[l.M*l.TW*r:l.M*l.TW*r+l.W])
 		}
 	}
 }
