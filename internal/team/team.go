@@ -6,7 +6,7 @@
 // 100 µs or more (measured on the 2-core VM behind BENCHMARKS.md: a step
 // of two 100 µs halves took 180 µs, no faster than one core), longer than
 // most of a network's steps, so the work runs on one core after all. A
-// Team keeps its workers spinning for a while after each step, yielding
+// Team keeps its workers spinning for a while after each step (idle), yielding
 // to any other goroutine that wants to run, so that the next step starts
 // on every core at once, and parks them when steps stop coming.
 //
@@ -26,8 +26,17 @@ import (
 	"time"
 )
 
-// idle is how long a worker spins after its last step before it parks.
-const idle = 2 * time.Millisecond
+// idle is how long a worker spins after its last step before it parks:
+// long enough to bridge the gaps between the steps of a forward pass, short
+// enough not to take much from other processes when the cores are shared
+// (two processes each running forward passes on a 2-core VM: 85–115 ms
+// a pass with 2 ms of spinning, 60–85 ms with this; alone, the same
+// within the noise).
+const idle = 100 * time.Microsecond
+
+// waitSpin is how long a caller spins for its workers' last parts before
+// it sleeps.
+const waitSpin = 50 * time.Microsecond
 
 // yieldEvery is how many spins a waiting goroutine makes between yields
 // to the scheduler (and looks at the clock).
@@ -102,12 +111,31 @@ func (t *Team) Run(n int, f func(part, member int)) {
 	t.job.Store(j)
 	t.wakeParked()
 	j.do(0)
+	j.wait()
+	t.job.Store(nil)
+}
+
+// wait returns when every part of j has returned: it spins for a while
+// (a part still running on a worker usually ends within microseconds),
+// then sleeps until the worker that ends the last part wakes it, so
+// that a caller whose worker lost its core to another process does not
+// burn its own core waiting.
+func (j *job) wait() {
+	deadline := time.Now().Add(waitSpin)
 	for spins := 1; j.pending.Load() > 0; spins++ {
-		if spins%yieldEvery == 0 {
-			runtime.Gosched()
+		if spins%yieldEvery != 0 {
+			continue
+		}
+		runtime.Gosched()
+		if time.Now().After(deadline) {
+			done := make(chan struct{}, 1)
+			j.done.Store(&done)
+			if j.pending.Load() > 0 {
+				<-done
+			}
+			return
 		}
 	}
-	t.job.Store(nil)
 }
 
 // wakeParked asks the parked workers to join; a step does not wait for
@@ -181,7 +209,8 @@ func spawn(n int, f func(part, member int)) {
 type job struct {
 	f       func(part, member int)
 	ranges  []span
-	pending atomic.Int64 // parts not yet returned
+	pending atomic.Int64                  // parts not yet returned
+	done    atomic.Pointer[chan struct{}] // set by a caller that sleeps in wait
 }
 
 // span is a range of parts [lo, hi) packed into one word, so that its
@@ -224,7 +253,11 @@ func (j *job) do(member int) {
 // run calls part i on member and counts it done.
 func (j *job) run(i, member int) {
 	j.f(i, member)
-	j.pending.Add(-1)
+	if j.pending.Add(-1) == 0 {
+		if done := j.done.Load(); done != nil {
+			*done <- struct{}{} // buffered: never blocks
+		}
+	}
 }
 
 // take removes the first (front) or last part of the range.
