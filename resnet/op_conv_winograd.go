@@ -120,9 +120,13 @@ type winogradWorker struct {
 // (the largest scheme allowed) is 2 or the map is so small that its few
 // 4×4 tiles waste most of a panel (layer4's 7x7 maps at 224x224: 4 tiles
 // of 36 products in a panel of 16 columns, against F(2×2)'s 16 of 16).
+// With the portable GEMM kernel (XRAY_GEMM=go, and every CPU without
+// AVX2) it is always F(2×2): F(4×4)'s transforms only pay off as vector
+// assembly, and without fused multiply-adds its rounding grows past what
+// the fixtures' stage statistics allow.
 func (sc *winogradScratch) layout(h, w int) winograd.Layout {
 	f2 := winograd.NewLayout(h, w)
-	if sc.tile != 4 {
+	if sc.tile != 4 || gemm.DefaultKernel() == gemm.KernelGo {
 		return f2
 	}
 	f4 := winograd.NewLayoutF4(h, w)
