@@ -133,10 +133,10 @@ func TestWinogradPostMatchesSteps(t *testing.T) {
 	}
 }
 
-// TestWinogradOnlyWithoutProbes checks that XRAY_CONV leaves the
-// convolutions of graphs with probes (which Grad-CAM differentiates) on
-// the direct product, and that only 3x3, stride-1, padding-1 ones are
-// eligible.
+// TestWinogradOnlyWithoutProbes checks that the convolutions of graphs
+// whose gradient runs back through them keep the direct product, that
+// WithWinograd and XRAY_CONV turn the path off, and that only 3x3,
+// stride-1, padding-1 ones are eligible.
 func TestWinogradOnlyWithoutProbes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 10))
 	w := testWeight(t, newDense([]int{4, 3, 3, 3}, randoms(rng, 4*3*9)))
@@ -144,9 +144,23 @@ func TestWinogradOnlyWithoutProbes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := op.winograd(); got != winogradAsked() {
-		t.Errorf("graph without probes: winograd() = %v, XRAY_CONV asks %v", got, winogradAsked())
+	if !op.winograd() {
+		t.Error("graph without probes: winograd() = false")
 	}
+	var set settings // the builder turns the path off as the model's settings say
+	if set.winogradOn() != winogradAsked() {
+		t.Errorf("default settings: Winograd %v, XRAY_CONV asks %v", set.winogradOn(), winogradAsked())
+	}
+	for _, on := range []bool{false, true} {
+		if WithWinograd(on)(&set); set.winogradOn() != on {
+			t.Errorf("WithWinograd(%v): Winograd %v", on, set.winogradOn())
+		}
+	}
+	op.scratch.wino.off = true
+	if op.winograd() {
+		t.Error("turned off: winograd() = true")
+	}
+	op.scratch.wino.off = false
 	op.scratch.wino.differentiated = true
 	if op.winograd() {
 		t.Error("graph with probes: winograd() = true")
