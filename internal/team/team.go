@@ -27,12 +27,14 @@ import (
 )
 
 // idle is how long a worker spins after its last step before it parks:
-// long enough to bridge the gaps between the steps of a forward pass, short
-// enough not to take much from other processes when the cores are shared
-// (two processes each running forward passes on a 2-core VM: 85–115 ms
-// a pass with 2 ms of spinning, 60–85 ms with this; alone, the same
-// within the noise).
-const idle = 100 * time.Microsecond
+// long enough to bridge the gaps between the steps of a forward pass,
+// short enough not to take much from other processes when the cores are
+// shared. Measured on a 2-core VM, one image on two threads: 33.1 ms with
+// 2 ms of spinning, 34.7 ms with 500 µs, 39.3 ms with 100 µs (medians of
+// 4 runs side by side; 100 µs lost the second core entirely in a
+// sitting); two processes each running forward passes at once: 85–115 ms
+// a pass with 2 ms, 73–77 ms with 500 µs, 60–85 ms with 100 µs.
+const idle = 500 * time.Microsecond
 
 // waitSpin is how long a caller spins for its workers' last parts before
 // it sleeps.
