@@ -78,7 +78,7 @@ func WithConcurrency(n int) Option { return func(s *settings) { s.concurrency = 
 // environment has XRAY_CONV=direct. Its transformed weights take 4 or
 // 16/9 times those convolutions' weights (about 210 MB for ResNet34, made
 // on first use); a server short of memory may turn it off at the cost of
-// about a third more time per forward pass. See the package comment for the graphs
+// a quarter to a half more time per forward pass. See the package comment for the graphs
 // that use it.
 func WithWinograd(on bool) Option { return func(s *settings) { s.winograd = &on } }
 

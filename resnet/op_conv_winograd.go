@@ -77,9 +77,9 @@ func winogradTileAsked() int {
 type convPath int
 
 const (
-	pathByEnvironment convPath = iota // the model's settings decide
-	pathDirect                        // the direct product
-	pathWinograd                      // Winograd's
+	pathBySettings convPath = iota // the graph's settings decide (winogradScratch)
+	pathDirect                     // the direct product
+	pathWinograd                   // Winograd's, in the scheme winogradScratch.layout picks
 )
 
 // winogradChunkBytes bounds a chunk's transformed input and product
@@ -154,7 +154,7 @@ func (op *convOp) winograd() bool {
 	switch op.path {
 	case pathWinograd:
 		return true
-	case pathByEnvironment:
+	case pathBySettings:
 		return !op.scratch.wino.off && !op.scratch.wino.differentiated
 	}
 	return false
@@ -236,7 +236,10 @@ func (r *winogradRun) each(sc *winogradScratch, n int, f func(wk *winogradWorker
 	for len(sc.workers) < members {
 		sc.workers = append(sc.workers, new(winogradWorker))
 	}
-	sc.errs = append(sc.errs[:0], make([]error, members)...)
+	if cap(sc.errs) < members {
+		sc.errs = make([]error, members)
+	}
+	sc.errs = sc.errs[:members] // cleared after every call
 	r.op.team.Run(n, func(i, m int) {
 		if sc.errs[m] == nil {
 			sc.errs[m] = f(sc.workers[m], i)

@@ -13,7 +13,8 @@
 // The parts of a step are cut into one contiguous range per member, and
 // member i always starts with range i: a member reads next what it wrote
 // in the step before, from its own cache, instead of from the other
-// core's (three times slower on that VM). A member that finishes early
+// core's (on that VM, writing 256 KB and reading it on the other core took
+// 62 µs against 30–46 µs on one). A member that finishes early
 // takes parts from the far end of another's range, so a late or busy
 // member never holds a step up.
 package team
